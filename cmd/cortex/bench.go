@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cortexhq/cortex/internal/config"
+	"github.com/cortexhq/cortex/providers"
+	"github.com/cortexhq/cortex/providers/local"
+)
+
+// benchCommand is the load driver behind `make bench`: it starts a throw-away server (or
+// targets --addr), drives it over real HTTP, and prints one table row per scenario.
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "host:port of a running server (default: start a throw-away one)")
+	items := fs.Int("items", 2000, "items to create per scenario")
+	chunks := fs.Int("chunks", 2000, "chunks to embed in the embedder scenario")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	base := *addr
+	if base == "" {
+		dir, err := os.MkdirTemp("", "cortex-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg := config.Default()
+		cfg.DataDir, cfg.Port = dir, 0
+		cfg.ApplyDerived()
+		app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		ready := make(chan string, 1)
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go app.Serve(sctx, func(a string) { ready <- a })
+		base = <-ready
+	}
+	url := "http://" + base
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tops\tops/s\tp50\tp95\tp99\t")
+	for _, conc := range []int{1, 8} {
+		r, err := benchCreateItems(ctx, url, *items, conc)
+		if err != nil {
+			return err
+		}
+		r.print(tw, fmt.Sprintf("POST /api/items, %d client(s)", conc))
+	}
+	r, err := benchLocalEmbed(ctx, *chunks)
+	if err != nil {
+		return err
+	}
+	r.print(tw, "local embedder, 500-word chunks (batch 32)")
+	return tw.Flush()
+}
+
+type benchResult struct {
+	ops       int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r benchResult) print(w io.Writer, name string) {
+	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+	pct := func(p float64) string {
+		if len(r.latencies) == 0 {
+			return "-"
+		}
+		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))].Round(time.Microsecond).String()
+	}
+	fmt.Fprintf(w, "%s\t%d\t%.0f\t%s\t%s\t%s\t\n", name, r.ops, float64(r.ops)/r.elapsed.Seconds(), pct(0.50), pct(0.95), pct(0.99))
+}
+
+func benchCreateItems(ctx context.Context, url string, n, concurrency int) (benchResult, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
+	run := rand.Int64()
+	var next atomic.Int64
+	lat := make([][]time.Duration, concurrency)
+	errc := make(chan error, concurrency)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				body, _ := json.Marshal(map[string]any{
+					"title":   fmt.Sprintf("Bench item %d", i),
+					"url":     fmt.Sprintf("https://bench.example/%d/%d", run, i),
+					"content": syntheticPage(int(i), 3000),
+					"source":  "bench",
+				})
+				t0 := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, "POST", url+"/api/items", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errc <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errc <- fmt.Errorf("create item: status %d", resp.StatusCode)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errc:
+		return benchResult{}, err
+	default:
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	return benchResult{ops: n, elapsed: elapsed, latencies: all}, nil
+}
+
+func benchLocalEmbed(ctx context.Context, n int) (benchResult, error) {
+	emb := local.New()
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = syntheticWords(i, 500)
+	}
+	var lat []time.Duration
+	start := time.Now()
+	for i := 0; i < n; i += 32 {
+		batch := texts[i:min(n, i+32)]
+		t0 := time.Now()
+		if _, err := emb.Embed(ctx, batch, providers.PurposeDocument); err != nil {
+			return benchResult{}, err
+		}
+		per := time.Since(t0) / time.Duration(len(batch))
+		for range batch {
+			lat = append(lat, per)
+		}
+	}
+	return benchResult{ops: n, elapsed: time.Since(start), latencies: lat}, nil
+}
+
+var benchVocabulary = strings.Fields(`knowledge graph retrieval embedding vector search local model
+	article note document summary chapter research paper network protocol database index query
+	language learning system memory storage cache latency throughput benchmark design pattern
+	function interface module package compiler runtime garbage collector thread process kernel
+	history science biology chemistry physics economy market policy climate energy transport`)
+
+// syntheticWords is deterministic filler text: a vocabulary walk seeded by i.
+func syntheticWords(i, words int) string {
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	var b strings.Builder
+	for w := range words {
+		if w > 0 {
+			if w%14 == 0 {
+				b.WriteString(". ")
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(benchVocabulary[r.IntN(len(benchVocabulary))])
+	}
+	b.WriteByte('.')
+	return b.String()
+}
+
+// syntheticPage wraps filler text in the HTML a saved article would have.
+func syntheticPage(i, bytes int) string {
+	return "<html><head><title>Page " + fmt.Sprint(i) + "</title></head><body><article><p>" +
+		syntheticWords(i, bytes/8) + "</p></article></body></html>"
+}
+
+var _ = filepath.Join
