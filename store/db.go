@@ -68,7 +68,7 @@ type connector struct {
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                       { return c.driver }
+func (c connector) Driver() driver.Driver                        { return c.driver }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
 // The path ":memory:" gives a private in-memory database on a single connection.

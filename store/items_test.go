@@ -178,8 +178,8 @@ func TestDeleteItemRemovesEverythingDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := map[string]int{
-		"SELECT count(*) FROM chunks":                                     1,
-		"SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'zebra'":  1,
+		"SELECT count(*) FROM chunks":                                      1,
+		"SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'zebra'":   1,
 		"SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'stripes'": 0,
 		"SELECT count(*) FROM " + space.Table:                              1,
 		"SELECT count(*) FROM jobs":                                        1,
