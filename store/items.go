@@ -145,10 +145,12 @@ func findDuplicate(ctx context.Context, tx *sql.Tx, requestID string, urlNorm sq
 		query string
 		arg   any
 	}
+	// The content-hash probe repeats the partial index's condition (content_hash != ''):
+	// without it SQLite cannot prove the index applies and scans every item.
 	for _, p := range []probe{
 		{requestID == "", "SELECT id FROM items WHERE request_id = ?", requestID},
 		{!urlNorm.Valid, "SELECT id FROM items WHERE url_norm = ?", urlNorm.String},
-		{hash == "", "SELECT id FROM items WHERE content_hash = ? ORDER BY created_at LIMIT 1", hash},
+		{hash == "", "SELECT id FROM items WHERE content_hash = ? AND content_hash != '' ORDER BY created_at LIMIT 1", hash},
 	} {
 		if p.skip {
 			continue
