@@ -37,12 +37,13 @@ func TestMain(m *testing.M) {
 }
 
 type sidecar struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *bytes.Buffer
-	ready  map[string]any
-	url    string
-	lines  *bufio.Scanner
+	cmd       *exec.Cmd
+	stdin     io.WriteCloser
+	stderr    *bytes.Buffer
+	ready     map[string]any
+	readyLine string
+	url       string
+	lines     *bufio.Scanner
 }
 
 // startSidecar starts `cortex serve` the way the desktop app does and waits for the ready
@@ -78,15 +79,21 @@ func startSidecar(t *testing.T, dataDir string, env []string, args ...string) *s
 			cmd.Wait()
 			t.Fatalf("no ready line; stderr:\n%s", sc.stderr)
 		}
+		sc.readyLine = line
 		if err := json.Unmarshal([]byte(line), &sc.ready); err != nil {
 			t.Fatalf("ready line is not JSON: %q", line)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("timed out waiting for the ready line; stderr:\n%s", sc.stderr)
 	}
+	if !strings.HasPrefix(line(sc), `{"event":"ready","addr":"`) {
+		t.Errorf("ready line does not start with the event: %s", line(sc))
+	}
 	sc.url = "http://" + sc.ready["addr"].(string)
 	return sc
 }
+
+func line(sc *sidecar) string { return sc.readyLine }
 
 func (sc *sidecar) waitExit(t *testing.T) error {
 	t.Helper()

@@ -110,10 +110,15 @@ func serveCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	defer app.Close()
 	return app.Serve(ctx, func(addr string) {
-		line, _ := json.Marshal(map[string]any{
-			"event": "ready", "addr": addr, "url": "http://" + addr, "pid": os.Getpid(),
-			"version": version, "data_dir": cfg.DataDir,
-		})
+		// A struct, not a map, so "event" comes first for launchers that match a prefix.
+		line, _ := json.Marshal(struct {
+			Event   string `json:"event"`
+			Addr    string `json:"addr"`
+			URL     string `json:"url"`
+			PID     int    `json:"pid"`
+			Version string `json:"version"`
+			DataDir string `json:"data_dir"`
+		}{"ready", addr, "http://" + addr, os.Getpid(), version, cfg.DataDir})
 		fmt.Fprintf(stdout, "%s\n", line)
 	})
 }
