@@ -86,8 +86,8 @@ func startSidecar(t *testing.T, dataDir string, env []string, args ...string) *s
 	case <-time.After(60 * time.Second):
 		t.Fatalf("timed out waiting for the ready line; stderr:\n%s", sc.stderr)
 	}
-	if !strings.HasPrefix(line(sc), `{"event":"ready","addr":"`) {
-		t.Errorf("ready line does not start with the event: %s", line(sc))
+	if !strings.HasPrefix(sc.readyLine, `{"event":"ready","addr":"`) {
+		t.Errorf("ready line does not start with the event: %s", sc.readyLine)
 	}
 	sc.url = "http://" + sc.ready["addr"].(string)
 	return sc
