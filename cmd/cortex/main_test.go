@@ -93,8 +93,6 @@ func startSidecar(t *testing.T, dataDir string, env []string, args ...string) *s
 	return sc
 }
 
-func line(sc *sidecar) string { return sc.readyLine }
-
 func (sc *sidecar) waitExit(t *testing.T) error {
 	t.Helper()
 	done := make(chan error, 1)
