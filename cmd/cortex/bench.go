@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -169,11 +168,27 @@ func benchLocalEmbed(ctx context.Context, n int) (benchResult, error) {
 	return benchResult{ops: n, elapsed: time.Since(start), latencies: lat}, nil
 }
 
-var benchVocabulary = strings.Fields(`knowledge graph retrieval embedding vector search local model
-	article note document summary chapter research paper network protocol database index query
-	language learning system memory storage cache latency throughput benchmark design pattern
-	function interface module package compiler runtime garbage collector thread process kernel
-	history science biology chemistry physics economy market policy climate energy transport`)
+// benchVocabulary mixes common English words with a few thousand generated ones, drawn
+// with a Zipf-like skew, so that texts have the distinct-word counts of real prose (the
+// local embedder's cost grows with distinct words).
+var benchVocabulary = func() []string {
+	words := strings.Fields(`the of and to in is that for it as with was on be by this are from
+		knowledge graph retrieval embedding vector search local model article note document
+		summary research paper network protocol database index query language learning system
+		memory storage cache latency throughput design pattern function interface module package
+		compiler runtime thread process kernel history science biology physics economy market`)
+	syllables := strings.Fields("ka lo mi ne ru sa ti vo ze pa ri on el an ter ly ment ing ex ra co de")
+	r := rand.New(rand.NewPCG(1, 2))
+	for len(words) < 5000 {
+		n := 2 + r.IntN(3)
+		var b strings.Builder
+		for range n {
+			b.WriteString(syllables[r.IntN(len(syllables))])
+		}
+		words = append(words, b.String())
+	}
+	return words
+}()
 
 // syntheticWords is deterministic filler text: a vocabulary walk seeded by i.
 func syntheticWords(i, words int) string {
@@ -187,7 +202,9 @@ func syntheticWords(i, words int) string {
 				b.WriteByte(' ')
 			}
 		}
-		b.WriteString(benchVocabulary[r.IntN(len(benchVocabulary))])
+		// Squaring a uniform draw skews toward the front: common words repeat, rare ones do not.
+		u := r.Float64()
+		b.WriteString(benchVocabulary[int(u*u*float64(len(benchVocabulary)))])
 	}
 	b.WriteByte('.')
 	return b.String()
@@ -198,5 +215,3 @@ func syntheticPage(i, bytes int) string {
 	return "<html><head><title>Page " + fmt.Sprint(i) + "</title></head><body><article><p>" +
 		syntheticWords(i, bytes/8) + "</p></article></body></html>"
 }
-
-var _ = filepath.Join
