@@ -478,3 +478,78 @@ func enqueueJob(ctx context.Context, tx *sql.Tx, kind, itemID string, now time.T
 	}
 	return nil
 }
+
+// DerivedUpdate sets what processing learns about an item. Nil fields stay as they are.
+// Unlike UpdateItem it never sends the item back to pending: it is how the pipeline writes
+// its results, not how the user edits.
+type DerivedUpdate struct {
+	Title          *string
+	Content        *string
+	ContentType    *string
+	Text           *string
+	Summary        *string
+	Byline         *string
+	Language       *string
+	PublishedAt    *string
+	Extractor      *string
+	EmbeddingModel *string
+	WordCount      *int
+	// AITags replaces the AI tags; the user's own tags stay.
+	AITags *[]string
+	// Metadata is merged into the item's metadata (top-level keys replaced).
+	Metadata map[string]any
+}
+
+// UpdateItemDerived applies u in one transaction.
+func (db *DB) UpdateItemDerived(ctx context.Context, id string, u DerivedUpdate) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		var metaRaw string
+		err := tx.QueryRowContext(ctx, "SELECT metadata FROM items WHERE id = ?", id).Scan(&metaRaw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("item %q: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		var sets []string
+		var args []any
+		for col, v := range map[string]*string{
+			"title": u.Title, "content": u.Content, "content_type": u.ContentType, "text": u.Text,
+			"summary": u.Summary, "byline": u.Byline, "language": u.Language, "published_at": u.PublishedAt,
+			"extractor": u.Extractor, "embedding_model": u.EmbeddingModel,
+		} {
+			if v != nil {
+				sets, args = append(sets, col+" = ?"), append(args, *v)
+			}
+		}
+		if u.Content != nil {
+			sets, args = append(sets, "content_hash = ?"), append(args, ContentHash(*u.Content))
+		}
+		if u.WordCount != nil {
+			sets, args = append(sets, "word_count = ?"), append(args, *u.WordCount)
+		}
+		if len(u.Metadata) > 0 {
+			meta := map[string]any{}
+			_ = json.Unmarshal([]byte(metaRaw), &meta)
+			for k, v := range u.Metadata {
+				meta[k] = v
+			}
+			merged, err := json.Marshal(meta)
+			if err != nil {
+				return fmt.Errorf("metadata: %w: %v", ErrInvalid, err)
+			}
+			sets, args = append(sets, "metadata = ?"), append(args, string(merged))
+		}
+		sets, args = append(sets, "updated_at = ?"), append(args, formatTime(db.now()))
+		if _, err := tx.ExecContext(ctx, "UPDATE items SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...); err != nil {
+			return fmt.Errorf("update item %q: %w", id, err)
+		}
+		if u.AITags != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM item_tags WHERE item_id = ? AND origin = ?", id, TagAI); err != nil {
+				return err
+			}
+			return setTags(ctx, tx, id, TagAI, *u.AITags)
+		}
+		return nil
+	})
+}

@@ -170,3 +170,12 @@ func deleteItemVectors(ctx context.Context, tx *sql.Tx, itemID string) error {
 	}
 	return nil
 }
+
+// ActiveSpace returns the space queries are answered from.
+func (db *DB) ActiveSpace(ctx context.Context) (Space, error) {
+	sp, err := scanSpace(db.read.QueryRowContext(ctx, "SELECT "+spaceColumns+" FROM embedding_spaces WHERE state = 'active'"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Space{}, fmt.Errorf("active embedding space: %w", ErrNotFound)
+	}
+	return sp, err
+}

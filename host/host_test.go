@@ -1,0 +1,432 @@
+package host_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cortexhq/cortex/host"
+	"github.com/cortexhq/cortex/internal/wasmbuild"
+	"github.com/cortexhq/cortex/providers/local"
+	"github.com/cortexhq/cortex/sdk/abi"
+	"github.com/cortexhq/cortex/store/storetest"
+)
+
+// Test plugins, built once per test binary (and cached across runs by source hash).
+var wasm struct {
+	faulty, faultyV2, nettest, plain string
+}
+
+func TestMain(m *testing.M) {
+	ctx := context.Background()
+	sdkDir, _ := filepath.Abs("../sdk")
+	build := func(dir, ldflags string) string {
+		p, err := wasmbuild.Build(ctx, dir, wasmbuild.Options{LDFlags: ldflags, ExtraSources: []string{sdkDir}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return p
+	}
+	wasm.faulty = build("testdata/plugins/faulty", "")
+	wasm.faultyV2 = build("testdata/plugins/faulty", "-X main.answer=v2")
+	wasm.nettest = build("testdata/plugins/nettest", "")
+	wasm.plain = build("testdata/plugins/plain", "")
+	os.Exit(m.Run())
+}
+
+// newHost starts a real host over a real store with the given user plugins.toml; the
+// .wasm files named in it are copied in from the test builds.
+func newHost(t testing.TB, manifest string, files map[string]string) (*host.Host, string) {
+	t.Helper()
+	dir := t.TempDir()
+	pluginsDir := filepath.Join(dir, "plugins")
+	os.MkdirAll(pluginsDir, 0o755)
+	for name, src := range files {
+		copyFile(t, src, filepath.Join(pluginsDir, name))
+	}
+	if manifest != "" {
+		os.WriteFile(filepath.Join(pluginsDir, "plugins.toml"), []byte(manifest), 0o644)
+	}
+	h, err := host.New(context.Background(), host.Options{
+		PluginsDir: pluginsDir,
+		CacheDir:   filepath.Join(os.TempDir(), "cortex-host-test-cache"),
+		Services: host.Services{
+			Store:    storetest.MustOpen(t),
+			Models:   host.NewModelsWith(local.New(), local.New()),
+			Settings: func() map[string]string { return map[string]string{"chunk_size": "500"} },
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return h, pluginsDir
+}
+
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const faultyManifest = `
+[[plugin]]
+name = "faulty"
+kind = "workflow"
+wasm = "faulty.wasm"
+capabilities = ["kv"]
+[plugin.config]
+greeting = "hello"
+[plugin.limits]
+memory_mb = 64
+timeout_ms = 2000
+max_output_bytes = 1048576
+
+[[plugin]]
+name = "healthy"
+kind = "workflow"
+wasm = "faulty.wasm"
+capabilities = ["kv"]
+`
+
+func call(t testing.TB, h *host.Host, plugin, export, input string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := h.Call(ctx, plugin, export, []byte(input))
+	return string(out), err
+}
+
+func TestFaultsFailOnlyTheirCall(t *testing.T) {
+	h, _ := newHost(t, faultyManifest, map[string]string{"faulty.wasm": wasm.faulty})
+	tests := []struct {
+		export string
+		want   error
+		msg    string
+	}{
+		{"fail", host.ErrPluginFailed, "this plugin refuses"},
+		{"panic", host.ErrPluginFailed, "panic: boom"},
+		{"trap", host.ErrTrap, "panic: assignment to entry in nil map"},
+		{"loop", host.ErrTimeout, "2s"},
+		{"alloc", host.ErrTrap, "out of memory"},
+		{"big", host.ErrTrap, "out of memory"},
+		{"junk", host.ErrBadOutput, "not JSON"},
+		{"empty", host.ErrBadOutput, "no output"},
+		{"nosuchexport", host.ErrNoExport, "nosuchexport"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.export, func(t *testing.T) {
+			_, err := call(t, h, "faulty", tc.export, `{}`)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v; want %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), `"faulty"`) {
+				t.Errorf("error %q should name the plugin and say %q", err, tc.msg)
+			}
+			// The same plugin and its neighbour keep answering.
+			for _, p := range []string{"faulty", "healthy"} {
+				if out, err := call(t, h, p, "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
+					t.Fatalf("%s after %s: %q %v", p, tc.export, out, err)
+				}
+			}
+		})
+	}
+	info, _ := h.Plugin("faulty")
+	if info.Stats.Errors != int64(len(tests)) || info.State != host.StateReady {
+		t.Errorf("stats after faults: %+v state %s", info.Stats, info.State)
+	}
+}
+
+func TestOutputOverLimit(t *testing.T) {
+	// Writing 100 MiB through Extism's kernel takes seconds; give it the time, so the
+	// output limit is what stops it.
+	manifest := strings.Replace(faultyManifest, "memory_mb = 64\ntimeout_ms = 2000", "memory_mb = 512\ntimeout_ms = 120000", 1)
+	h, _ := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
+	_, err := call(t, h, "faulty", "big", `{}`)
+	if !errors.Is(err, host.ErrLimit) || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("100 MiB output: err = %v; want ErrLimit", err)
+	}
+	big := `"` + strings.Repeat("y", 40<<20) + `"`
+	if _, err := call(t, h, "healthy", "echo", big); !errors.Is(err, host.ErrLimit) {
+		t.Fatalf("40 MiB input: err = %v; want ErrLimit", err)
+	}
+}
+
+func TestHostFunctionsAndConfig(t *testing.T) {
+	h, _ := newHost(t, faultyManifest, map[string]string{"faulty.wasm": wasm.faulty})
+	out, err := call(t, h, "faulty", "hostcall", `{}`)
+	if err != nil || out != `{"found":true,"greeting":"hello"}` {
+		t.Fatalf("hostcall: %s %v", out, err)
+	}
+	out, err = call(t, h, "faulty", "kv", `{"Key":"k","Value":"stored"}`)
+	if err != nil || out != `{"found":true,"value":"stored"}` {
+		t.Fatalf("kv: %s %v", out, err)
+	}
+}
+
+func TestUngrantedImportIsRefusedAtLoad(t *testing.T) {
+	manifest := `
+[[plugin]]
+name = "nettest"
+kind = "workflow"
+wasm = "nettest.wasm"
+`
+	h, _ := newHost(t, manifest, map[string]string{"nettest.wasm": wasm.nettest})
+	info, err := h.Plugin("nettest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != host.StateFailed || !strings.Contains(info.LastError, "cortex_http_fetch") || !strings.Contains(info.LastError, `"http"`) {
+		t.Fatalf("state %s, error %q; want failed naming cortex_http_fetch and the http capability", info.State, info.LastError)
+	}
+	if _, err := call(t, h, "nettest", "fetch", `{}`); !errors.Is(err, host.ErrNotReady) {
+		t.Fatalf("call: %v; want ErrNotReady", err)
+	}
+}
+
+func TestHTTPReachesOnlyAllowedHosts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, "http://localhost:1/elsewhere", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "hello from "+r.URL.Path)
+	}))
+	defer srv.Close()
+	manifest := `
+[[plugin]]
+name = "nettest"
+kind = "workflow"
+wasm = "nettest.wasm"
+capabilities = ["http"]
+allowed_hosts = ["127.0.0.1"]
+`
+	h, _ := newHost(t, manifest, map[string]string{"nettest.wasm": wasm.nettest})
+	out, err := call(t, h, "nettest", "fetch", fmt.Sprintf(`{"URL":%q}`, srv.URL+"/ok"))
+	if err != nil || !strings.Contains(out, "hello from /ok") {
+		t.Fatalf("allowed host: %s %v", out, err)
+	}
+	for _, target := range []string{"http://localhost:" + strings.Split(srv.URL, ":")[2] + "/x", srv.URL + "/away", "http://example.com/"} {
+		_, err := call(t, h, "nettest", "fetch", fmt.Sprintf(`{"URL":%q}`, target))
+		if !errors.Is(err, host.ErrPluginFailed) || !strings.Contains(err.Error(), "denied") {
+			t.Errorf("fetch %s: err = %v; want a denied error", target, err)
+		}
+	}
+}
+
+func TestPoolAcquireHonoursContext(t *testing.T) {
+	manifest := strings.Replace(faultyManifest, "timeout_ms = 2000", "timeout_ms = 3000\npool_size = 1", 1)
+	h, _ := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
+	go h.Call(context.Background(), "faulty", "loop", nil) // holds the only instance
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.Call(ctx, "faulty", "noop", []byte(`{}`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want the caller's deadline", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("acquire ignored the context: waited %s", waited)
+	}
+}
+
+// TestReloadUnderLoad swaps versions 20 times while 8 goroutines call without pause: no
+// call may fail, and a call that ran entirely after a reload returned must see the new
+// version.
+func TestReloadUnderLoad(t *testing.T) {
+	manifest := `
+[[plugin]]
+name = "faulty"
+kind = "workflow"
+wasm = "faulty.wasm"
+capabilities = ["kv"]
+`
+	h, dir := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
+	var (
+		mu       sync.Mutex
+		expected = "v1"
+		epoch    int
+		reloadOn bool
+	)
+	snapshot := func() (string, int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return expected, epoch, reloadOn
+	}
+	stop := make(chan struct{})
+	var calls, checked atomic.Int64
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want, e1, busy1 := snapshot()
+				out, err := h.Call(context.Background(), "faulty", "answer", []byte(`{}`))
+				_, e2, busy2 := snapshot()
+				calls.Add(1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var got struct{ Answer string }
+				json.Unmarshal(out, &got)
+				if e1 == e2 && !busy1 && !busy2 {
+					checked.Add(1)
+					if got.Answer != want {
+						errs <- fmt.Errorf("after reload %d got %q, want %q", e1, got.Answer, want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		next, src := "v2", wasm.faultyV2
+		if i%2 == 1 {
+			next, src = "v1", wasm.faulty
+		}
+		mu.Lock()
+		reloadOn = true
+		mu.Unlock()
+		copyFile(t, src, filepath.Join(dir, "faulty.wasm"))
+		if _, err := h.Reload(context.Background(), "faulty"); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		expected, epoch, reloadOn = next, epoch+1, false
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if checked.Load() < 100 {
+		t.Fatalf("only %d of %d calls could be checked", checked.Load(), calls.Load())
+	}
+	t.Logf("%d calls, %d checked against the current version", calls.Load(), checked.Load())
+}
+
+func TestFailedReloadKeepsOldVersion(t *testing.T) {
+	h, dir := newHost(t, faultyManifest, map[string]string{"faulty.wasm": wasm.faulty})
+	os.WriteFile(filepath.Join(dir, "faulty.wasm"), []byte("\x00asm garbage"), 0o644)
+	if _, err := h.Reload(context.Background(), "faulty"); err == nil {
+		t.Fatal("reload of a broken module succeeded")
+	}
+	info, _ := h.Plugin("faulty")
+	if info.State != host.StateReady || info.LastError == "" {
+		t.Errorf("state %s last error %q; want ready with the error shown", info.State, info.LastError)
+	}
+	if out, err := call(t, h, "faulty", "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
+		t.Fatalf("old version stopped serving: %s %v", out, err)
+	}
+}
+
+func TestDropInPluginAppearsAndDisappears(t *testing.T) {
+	h, dir := newHost(t, "", nil)
+	if len(h.Plugins()) != 0 {
+		t.Fatalf("plugins at start: %+v", h.Plugins())
+	}
+	copyFile(t, wasm.plain, filepath.Join(dir, "mine.wasm"))
+	if err := h.ReloadChanged(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := h.Plugin("plain-upper")
+	if err != nil || info.Source != host.SourceDropIn || info.State != host.StateReady || info.Kind != "extractor" {
+		t.Fatalf("drop-in: %+v %v", info, err)
+	}
+	res, err := h.Extract(context.Background(), abi.ExtractInput{Content: "quiet words", ContentType: "text/x-shout"})
+	if err != nil || res.Extractor != "plain-upper" || res.Output.Text != "QUIET WORDS" {
+		t.Fatalf("extract through the drop-in: %+v %v", res, err)
+	}
+	os.Remove(filepath.Join(dir, "mine.wasm"))
+	if err := h.ReloadChanged(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Plugin("plain-upper"); !errors.Is(err, host.ErrNotFound) {
+		t.Fatalf("removed drop-in still listed: %v", err)
+	}
+}
+
+// A drop-in has no manifest entry, so it gets no capability: one that imports kv is
+// refused, and the refusal is visible under its file name.
+func TestDropInGetsNoCapability(t *testing.T) {
+	h, dir := newHost(t, "", nil)
+	copyFile(t, wasm.faulty, filepath.Join(dir, "greedy.wasm"))
+	if err := h.ReloadChanged(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := h.Plugin("greedy")
+	if err != nil {
+		t.Fatalf("refused drop-in not listed: %v (plugins: %+v)", err, h.Plugins())
+	}
+	if info.State != host.StateFailed || !strings.Contains(info.LastError, "cortex_kv_set") || !strings.Contains(info.LastError, "drop-in") {
+		t.Fatalf("info: %+v", info)
+	}
+}
+
+func TestSoakMemoryStaysFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test")
+	}
+	manifest := strings.Replace(faultyManifest, "timeout_ms = 2000", "timeout_ms = 2000\npool_size = 1\nmax_calls_per_instance = 100000", 1)
+	h, _ := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
+	var first, last struct{ Sys, NumGC uint64 }
+	for i := range 10_000 {
+		out, err := call(t, h, "faulty", "churn", `{"KB":64}`)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		var m map[string]uint64
+		json.Unmarshal([]byte(out), &m)
+		if i == 500 {
+			first.Sys, first.NumGC = m["sys"], m["num_gc"]
+		}
+		last.Sys, last.NumGC = m["sys"], m["num_gc"]
+	}
+	t.Logf("guest memory after 500 calls: %d KiB (%d GCs); after 10,000: %d KiB (%d GCs)", first.Sys>>10, first.NumGC, last.Sys>>10, last.NumGC)
+	if last.NumGC <= first.NumGC+100 {
+		t.Errorf("garbage collection stopped: %d cycles after 500 calls, %d after 10,000", first.NumGC, last.NumGC)
+	}
+	if last.Sys > first.Sys*3/2+(8<<20) {
+		t.Errorf("guest memory grew from %d to %d KiB over 9,500 calls of 64 KiB garbage", first.Sys>>10, last.Sys>>10)
+	}
+}

@@ -1,0 +1,80 @@
+//go:build wasip1
+
+package sdk
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/extism/go-pdk"
+
+	"github.com/cortexhq/cortex/sdk/abi"
+)
+
+// Handle runs fn as the body of an export: it decodes the call's JSON input into In,
+// calls fn, and writes Out as JSON output, or the error. Return its result from the
+// //go:wasmexport function.
+func Handle[In, Out any](fn func(In) (Out, error)) int32 {
+	defer yield()
+	var in In
+	if raw := pdk.Input(); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return fail(fmt.Errorf("decode input: %w", err))
+		}
+	}
+	out, err := protect(func() (Out, error) { return fn(in) })
+	if err != nil {
+		return fail(err)
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return fail(fmt.Errorf("encode output: %w", err))
+	}
+	pdk.Output(body)
+	return 0
+}
+
+// HandleRaw is Handle for exports that deal in raw bytes.
+func HandleRaw(fn func(input []byte) ([]byte, error)) int32 {
+	defer yield()
+	out, err := protect(func() ([]byte, error) { return fn(pdk.Input()) })
+	if err != nil {
+		return fail(err)
+	}
+	pdk.Output(out)
+	return 0
+}
+
+// Describe answers the describe export with d, filling in the ABI version.
+func Describe(d abi.Description) int32 {
+	defer yield()
+	d.ABIVersion = abi.Version
+	body, err := json.Marshal(d)
+	if err != nil {
+		return fail(err)
+	}
+	pdk.Output(body)
+	return 0
+}
+
+// protect turns a panic in fn into an error, so a bug fails one call with a message
+// instead of trapping.
+func protect[T any](fn func() (T, error)) (out T, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return fn()
+}
+
+func fail(err error) int32 {
+	pdk.SetError(err)
+	return 1
+}
+
+// yield lets the Go runtime's background work (garbage collection among it) run before
+// control returns to the host. Without it a wasip1 guest stops completing GC cycles after
+// about a hundred calls and its heap grows with every call.
+func yield() { runtime.Gosched() }
