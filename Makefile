@@ -9,9 +9,10 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# Built-in plugins: every plugins/<name> folder with a main.go becomes plugins/<name>.wasm.
-PLUGIN_DIRS := $(patsubst %/main.go,%,$(wildcard plugins/*/main.go))
-PLUGIN_WASM := $(addsuffix .wasm,$(PLUGIN_DIRS))
+# Built-in plugins: every plugins/<name> folder with a main.go becomes
+# plugins/dist/<name>.wasm, which the binary embeds.
+PLUGIN_NAMES := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
+PLUGIN_WASM  := $(addprefix plugins/dist/,$(addsuffix .wasm,$(PLUGIN_NAMES)))
 
 .PHONY: build run test bench lint plugins clean
 
@@ -23,14 +24,15 @@ run: build
 
 plugins: $(PLUGIN_WASM)
 
-plugins/%.wasm: $(shell find plugins sdk -name '*.go' -o -name go.mod 2>/dev/null)
+plugins/dist/%.wasm: $(shell find plugins sdk -name '*.go' 2>/dev/null) go.mod
 	cd plugins/$* && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-		$(GO) build -buildmode=c-shared -trimpath -o ../$*.wasm .
+		$(GO) build -buildmode=c-shared -trimpath -o ../dist/$*.wasm .
 
 test: plugins
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk ./sdk/abi ./plugins/...
 	$(GO) test -count=1 ./...
 
 bench: build

@@ -79,6 +79,23 @@ func checkImports(ctx context.Context, cache wazero.CompilationCache, wasm []byt
 	return nil
 }
 
+// sourceProbe marks a version loaded only to read its describe.
+const sourceProbe = "probe"
+
+// DescribeWasm reads a module's describe without serving it: every host function is linked
+// (so a plugin needing capabilities can still be described) but never called.
+func DescribeWasm(ctx context.Context, wasm []byte) (abi.Description, error) {
+	h := &Host{log: slog.New(slog.DiscardHandler), cache: wazero.NewCompilationCache()}
+	defer h.cache.Close(ctx)
+	spec := Spec{Name: "probe", Source: sourceProbe, Capabilities: abi.Capabilities}
+	v, err := h.loadVersion(ctx, spec, wasm, &stats{})
+	if err != nil {
+		return abi.Description{}, err
+	}
+	defer v.close()
+	return v.desc, nil
+}
+
 func grantHint(spec *Spec) string {
 	if spec.Source == SourceDropIn {
 		return ": a drop-in plugin gets no capability; add a [[plugin]] entry to plugins.toml"
@@ -164,7 +181,7 @@ func (v *version) validate() error {
 	if d.ABIVersion != 0 && d.ABIVersion != abi.Version {
 		return fmt.Errorf("%w: built for ABI version %d; this host speaks %d", ErrInvalidPlugin, d.ABIVersion, abi.Version)
 	}
-	if v.spec.Source == SourceDropIn {
+	if v.spec.Source == SourceDropIn || v.spec.Source == sourceProbe {
 		// A drop-in is what it says it is.
 		v.spec.Name, v.spec.Kind = d.Name, d.Kind
 		if d.Match != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -47,11 +48,16 @@ type Options struct {
 	// zero picks defaults sized for vector tables (vec0 chunks are ~3 MiB).
 	CacheSizeKiB  int
 	MmapSizeBytes int64
+	// AllowMissingFTS5 opens a database even when SQLite was built without FTS5 (no
+	// sqlite_fts5 tag): the keyword index is left out until a build with FTS5 opens it.
+	// Only the plugin harness sets it, so that plugin authors' `go test` needs no tag.
+	AllowMissingFTS5 bool
 }
 
 // DB is the Cortex database.
 type DB struct {
 	path   string
+	hasFTS bool
 	write  *sql.DB
 	read   *sql.DB
 	now    func() time.Time
@@ -128,8 +134,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 
 	if err := db.checkFTS5(ctx); err != nil {
-		db.Close()
-		return nil, err
+		if !errors.Is(err, ErrNoFTS5) || !opts.AllowMissingFTS5 {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -196,8 +204,12 @@ func (db *DB) checkFTS5(ctx context.Context) error {
 	if used != 1 {
 		return ErrNoFTS5
 	}
+	db.hasFTS = true
 	return nil
 }
+
+// HasFTS5 reports whether keyword search is available.
+func (db *DB) HasFTS5() bool { return db.hasFTS }
 
 // migrate applies, in order and one transaction each, every embedded migration not yet
 // recorded in schema_migrations.
@@ -237,6 +249,9 @@ func (db *DB) applyMigration(ctx context.Context, version int, base, name string
 		body, err := migrationFS.ReadFile(name)
 		if err != nil {
 			return err
+		}
+		if bytes.HasPrefix(body, []byte("-- cortex:requires fts5")) && !db.hasFTS {
+			return nil // not recorded: a build with FTS5 applies it later
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			return err
