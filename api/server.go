@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cortexhq/cortex/host"
 	"github.com/cortexhq/cortex/internal/config"
 	"github.com/cortexhq/cortex/store"
 )
@@ -30,6 +31,8 @@ type Store interface {
 type Deps struct {
 	Store    Store
 	Settings *config.Live
+	// Plugins is the plugin runtime; nil serves an empty list.
+	Plugins PluginHost
 	Version  string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
@@ -48,6 +51,7 @@ type Deps struct {
 type Server struct {
 	store      Store
 	settings   *config.Live
+	plugins    PluginHost
 	version    string
 	token      string
 	extraHosts []string
@@ -63,7 +67,7 @@ type Server struct {
 // New builds the server and its router.
 func New(d Deps) *Server {
 	s := &Server{
-		store: d.Store, settings: d.Settings, version: d.Version, token: d.Token,
+		store: d.Store, settings: d.Settings, plugins: d.Plugins, version: d.Version, token: d.Token,
 		extraHosts: d.ExtraHosts, serverInfo: d.ServerInfo, log: d.Logger,
 		maxBody: d.MaxBodyBytes, now: d.Now,
 	}
@@ -142,6 +146,13 @@ func (s *Server) routes() []endpoint {
 			Response: healthResponse{}, Handler: s.health},
 		{Method: "GET", Path: "/api/health/ollama", Tag: "health", Summary: "Ollama reachability, version and models",
 			Response: ollamaHealthResponse{}, Handler: s.ollamaHealth},
+
+		{Method: "GET", Path: "/api/plugins", Tag: "plugins", Summary: "List plugins: kind, version, hash, source, state, last error, capabilities, stats",
+			Response: pluginsResponse{}, Handler: s.listPlugins},
+		{Method: "GET", Path: "/api/plugins/{name}", Tag: "plugins", Summary: "One plugin",
+			Response: host.PluginInfo{}, Handler: s.getPlugin},
+		{Method: "POST", Path: "/api/plugins/{name}/reload", Tag: "plugins", Summary: "Load the plugin again from its file; on failure the old version keeps serving (422)",
+			Response: host.PluginInfo{}, Handler: s.reloadPlugin},
 
 		{Method: "GET", Path: "/api/openapi.json", Tag: "meta", Summary: "This API's OpenAPI 3.1 document",
 			Response: map[string]any{}, Handler: s.openAPI},

@@ -87,7 +87,7 @@ const sourceProbe = "probe"
 func DescribeWasm(ctx context.Context, wasm []byte) (abi.Description, error) {
 	h := &Host{log: slog.New(slog.DiscardHandler), cache: wazero.NewCompilationCache()}
 	defer h.cache.Close(ctx)
-	spec := Spec{Name: "probe", Source: sourceProbe, Capabilities: abi.Capabilities}
+	spec := Spec{Name: "probe", Wasm: "probe.wasm", Source: sourceProbe, Capabilities: abi.Capabilities}
 	v, err := h.loadVersion(ctx, spec, wasm, &stats{})
 	if err != nil {
 		return abi.Description{}, err

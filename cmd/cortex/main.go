@@ -23,6 +23,7 @@ const usage = `usage: cortex [command] [flags]
 
 commands:
   serve     run the backend on 127.0.0.1:8742 (the default command)
+  plugin    new, build, test and develop plugins (cortex plugin -h)
   bench     measure throughput and latency against a throw-away server
   version   print the version
 
@@ -40,6 +41,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		err = serveCommand(ctx, args, stdin, stdout, stderr)
+	case "plugin":
+		err = pluginCommand(ctx, args, stdout, stderr)
 	case "bench":
 		err = benchCommand(ctx, args, stdout, stderr)
 	case "version":

@@ -11,13 +11,17 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
 
+	cortex "github.com/cortexhq/cortex"
 	"github.com/cortexhq/cortex/api"
+	"github.com/cortexhq/cortex/host"
 	"github.com/cortexhq/cortex/internal/config"
 	"github.com/cortexhq/cortex/store"
 )
@@ -137,6 +141,8 @@ type App struct {
 	lock     *flock.Flock
 	db       *store.DB
 	settings *config.Live
+	models   *host.Models
+	host     *host.Host
 	api      *api.Server
 }
 
@@ -178,6 +184,28 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 		logger.Warn("ignoring saved setting", "setting", s)
 	}
 	a.settings = config.NewLive(settings)
+	if a.models, err = host.NewModels(settings); err != nil {
+		return nil, fmt.Errorf("ai models: %w", err)
+	}
+	a.settings.Subscribe(func(_, next config.Settings) {
+		if err := a.models.Apply(next); err != nil {
+			logger.Error("apply AI settings", "err", err)
+		}
+	})
+	a.host, err = host.New(ctx, host.Options{
+		Builtin:    cortex.Builtin,
+		PluginsDir: cfg.PluginsDir,
+		CacheDir:   filepath.Join(cfg.DataDir, "cache", "wasm"),
+		Services: host.Services{
+			Store:    a.db,
+			Models:   a.models,
+			Settings: func() map[string]string { return pluginSettings(a.settings.Get()) },
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
 
 	var extraHosts []string
 	if ip := net.ParseIP(cfg.Host); ip != nil && !ip.IsLoopback() && !ip.IsUnspecified() {
@@ -186,6 +214,7 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 	a.api = api.New(api.Deps{
 		Store:      a.db,
 		Settings:   a.settings,
+		Plugins:    a.host,
 		Version:    version,
 		Token:      cfg.Token,
 		ExtraHosts: extraHosts,
@@ -198,9 +227,39 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 	return a, nil
 }
 
+// pluginSettings are the runtime settings plugins may read through cortex_config.
+func pluginSettings(s config.Settings) map[string]string {
+	return map[string]string{
+		"chunk_size":    strconv.Itoa(s.ChunkSize),
+		"chunk_overlap": strconv.Itoa(s.ChunkOverlap),
+		"fetch_urls":    strconv.FormatBool(s.FetchURLs),
+		"ai_provider":   s.Provider,
+	}
+}
+
 // Serve listens, calls ready with the bound address, and serves until ctx is done, then
-// shuts down gracefully.
+// shuts down gracefully. SIGHUP and changes in the plugins folder reload changed plugins.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	if err := a.host.Watch(ctx); err != nil {
+		a.log.Warn("not watching the plugins folder", "dir", a.cfg.PluginsDir, "err", err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				a.log.Info("SIGHUP: reloading changed plugins")
+				if err := a.host.ReloadChanged(ctx); err != nil {
+					a.log.Error("reload plugins", "err", err)
+				}
+			}
+		}
+	}()
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(a.cfg.Host, strconv.Itoa(a.cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -233,6 +292,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 // Close releases what NewApp opened, in reverse order.
 func (a *App) Close() error {
 	var err error
+	if a.host != nil {
+		err = errors.Join(err, a.host.Close(context.Background()))
+	}
 	if a.db != nil {
 		err = errors.Join(err, a.db.Close())
 	}
