@@ -33,7 +33,7 @@ type Deps struct {
 	Settings *config.Live
 	// Plugins is the plugin runtime; nil serves an empty list.
 	Plugins PluginHost
-	Version  string
+	Version string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
 	// ExtraHosts are Host names accepted besides loopback ones (the bind address when it
