@@ -178,4 +178,3 @@ func rssBytes() uint64 {
 	rss, _ := strconv.ParseUint(fields[1], 10, 64)
 	return rss * uint64(os.Getpagesize())
 }
-
