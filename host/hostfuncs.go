@@ -76,6 +76,7 @@ func (h *Host) hostFunctions(v *version) []extism.HostFunction {
 		abi.FnConfig:      h.fnConfig,
 		abi.FnItemsGet:    h.fnItemsGet,
 		abi.FnItemsUpdate: h.fnItemsUpdate,
+		abi.FnItemsFetch:  h.fnItemsFetch,
 		abi.FnChunksWrite: h.fnChunksWrite,
 		abi.FnChunksGet:   h.fnChunksGet,
 		abi.FnEmbed:       h.fnEmbed,
@@ -502,6 +503,17 @@ func (h *Host) fnExtract(ctx context.Context, ci *callInfo, req []byte) (any, er
 	}
 	if ci.depth >= maxInvokeDepth {
 		return nil, fmt.Errorf("%w: invoke nested deeper than %d", ErrLimit, maxInvokeDepth)
+	}
+	if in.ItemID != "" {
+		st, err := h.needStore()
+		if err != nil {
+			return nil, err
+		}
+		it, err := st.GetItem(ctx, in.ItemID)
+		if err != nil {
+			return nil, err
+		}
+		in.ExtractInput = abi.ExtractInput{URL: it.URL, Title: it.Title, Content: it.Content, ContentType: it.ContentType}
 	}
 	return h.Extract(ctx, in.ExtractInput)
 }

@@ -297,6 +297,10 @@ func (v *version) classify(callCtx, parent context.Context, export string, out [
 	case errors.Is(callCtx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w: no answer within %s", prefix, ErrTimeout, v.limits.Timeout())
 	case isGuestError(err, callCtx):
+		var structured abi.Error
+		if msg := err.Error(); strings.HasPrefix(msg, `{"code":`) && json.Unmarshal([]byte(msg), &structured) == nil {
+			return fmt.Errorf("%s: %w: %w", prefix, ErrPluginFailed, &structured)
+		}
 		return fmt.Errorf("%s: %w: %s", prefix, ErrPluginFailed, firstLine(err.Error()))
 	default:
 		// A Go guest prints why it died (a panic, "out of memory") to stderr before the trap.

@@ -46,6 +46,13 @@ func GetItems(ids []string, withContent bool) ([]abi.Item, error) {
 // UpdateItem changes an item's derived fields (capability items).
 func UpdateItem(u abi.ItemUpdate) error { return call(hostItemsUpdate, u, nil) }
 
+// FetchItem has the host download the item's URL into its content (capability items).
+func FetchItem(itemID string) (abi.ItemsFetchOutput, error) {
+	var out abi.ItemsFetchOutput
+	err := call(hostItemsFetch, abi.ItemsFetchInput{ItemID: itemID}, &out)
+	return out, err
+}
+
 // WriteChunks replaces an item's chunks; the host embeds and indexes them (capability
 // chunks).
 func WriteChunks(itemID string, chunks []abi.ChunkInput) (abi.ChunksWriteOutput, error) {
@@ -97,6 +104,14 @@ func Invoke(plugin, function string, in, out any) error {
 func Extract(in abi.ExtractInput) (abi.ExtractResult, error) {
 	var out abi.ExtractResult
 	err := call(hostExtract, abi.ExtractRequest{ExtractInput: in}, &out)
+	return out, err
+}
+
+// ExtractItem runs the matching extractor on a stored item's content without copying the
+// content into this plugin (capability invoke).
+func ExtractItem(itemID string) (abi.ExtractResult, error) {
+	var out abi.ExtractResult
+	err := call(hostExtract, abi.ExtractRequest{ItemID: itemID}, &out)
 	return out, err
 }
 

@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -69,7 +70,16 @@ func protect[T any](fn func() (T, error)) (out T, err error) {
 	return fn()
 }
 
+// fail reports err as the call's error. An *abi.Error (a host function's failure, passed
+// on) travels as JSON so the host keeps its code: "unavailable" tells the host to wait and
+// retry rather than give up.
 func fail(err error) int32 {
+	var abiErr *abi.Error
+	if errors.As(err, &abiErr) {
+		body, _ := json.Marshal(abi.Error{Code: abiErr.Code, Message: err.Error()})
+		pdk.SetErrorString(string(body))
+		return 1
+	}
 	pdk.SetError(err)
 	return 1
 }

@@ -30,6 +30,9 @@ func hostItemsGet(uint64) uint64
 //go:wasmimport extism:host/user cortex_items_update
 func hostItemsUpdate(uint64) uint64
 
+//go:wasmimport extism:host/user cortex_items_fetch
+func hostItemsFetch(uint64) uint64
+
 //go:wasmimport extism:host/user cortex_chunks_write
 func hostChunksWrite(uint64) uint64
 

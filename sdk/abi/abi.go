@@ -66,6 +66,7 @@ const (
 
 	FnItemsGet    = "cortex_items_get"
 	FnItemsUpdate = "cortex_items_update"
+	FnItemsFetch  = "cortex_items_fetch"
 
 	FnChunksWrite = "cortex_chunks_write"
 	FnChunksGet   = "cortex_chunks_get"
@@ -96,6 +97,7 @@ var HostFunctions = map[string]string{
 
 	FnItemsGet:    CapItems,
 	FnItemsUpdate: CapItems,
+	FnItemsFetch:  CapItems,
 
 	FnChunksWrite: CapChunks,
 	FnChunksGet:   CapChunks,

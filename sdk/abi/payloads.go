@@ -98,6 +98,21 @@ type ItemUpdate struct {
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
+// ItemsFetchInput is the request of FnItemsFetch: the host downloads the item's URL
+// (timeout, size cap, redirects, charset converted to UTF-8) and stores the page as the
+// item's content, so the document itself never has to cross into the plugin.
+type ItemsFetchInput struct {
+	ItemID string `json:"item_id"`
+}
+
+// ItemsFetchOutput answers FnItemsFetch.
+type ItemsFetchOutput struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type"`
+	Bytes       int    `json:"bytes"`
+	FinalURL    string `json:"final_url"`
+}
+
 // ChunkInput is one chunk a plugin asks the host to store. Offsets are byte offsets into
 // the item's text.
 type ChunkInput struct {
@@ -220,8 +235,10 @@ type InvokeOutput struct {
 }
 
 // ExtractRequest is the request of FnExtract: the host picks the extractor whose match
-// rules fit and runs it.
+// rules fit and runs it. With ItemID set the host reads the item's URL, title, content and
+// content type itself, so a large page never crosses into the calling plugin.
 type ExtractRequest struct {
+	ItemID string `json:"item_id,omitempty"`
 	ExtractInput
 }
 
