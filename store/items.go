@@ -548,7 +548,11 @@ func (db *DB) UpdateItemDerived(ctx context.Context, id string, u DerivedUpdate)
 			if _, err := tx.ExecContext(ctx, "DELETE FROM item_tags WHERE item_id = ? AND origin = ?", id, TagAI); err != nil {
 				return err
 			}
-			return setTags(ctx, tx, id, TagAI, *u.AITags)
+			tags, err := reconcileAITags(ctx, tx, id, *u.AITags)
+			if err != nil {
+				return fmt.Errorf("reconcile tags: %w", err)
+			}
+			return setTags(ctx, tx, id, TagAI, tags)
 		}
 		return nil
 	})

@@ -269,3 +269,36 @@ func countRows(t *testing.T, db *store.DB, query string) int {
 	}
 	return n
 }
+
+func TestAITagsAreReconciled(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.MustOpen(t)
+	first, _, _ := db.CreateItem(ctx, store.NewItem{Title: "a", Content: "one", Tags: []string{"Machine Learning"}})
+	second, _, _ := db.CreateItem(ctx, store.NewItem{Title: "b", Content: "two", Tags: []string{"Go"}})
+	ai := []string{"machine-learning", "LLMs", "llm", "go", "Databases", "Compilers", "Networks", "Kernels", "Extra"}
+	_ = first
+	if err := db.UpdateItemDerived(ctx, second.ID, store.DerivedUpdate{AITags: &ai}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetItem(ctx, second.ID)
+	want := []string{"machine learning", "llm", "database", "compiler", "network"}
+	if len(got.AITags) != len(want) {
+		t.Fatalf("ai tags = %q; want %q (capped at %d, user's 'go' dropped, LLMs/llm merged)", got.AITags, want, store.MaxAITags)
+	}
+	for i := range want {
+		if got.AITags[i] != want[i] {
+			t.Errorf("ai tag %d = %q; want %q", i, got.AITags[i], want[i])
+		}
+	}
+	if len(got.UserTags) != 1 || got.UserTags[0] != "go" {
+		t.Errorf("user tags changed: %q", got.UserTags)
+	}
+	// A later item proposing "Machine learning" gets the existing spelling.
+	ml := []string{"Machine learnings"}
+	third, _, _ := db.CreateItem(ctx, store.NewItem{Title: "c", Content: "three"})
+	db.UpdateItemDerived(ctx, third.ID, store.DerivedUpdate{AITags: &ml})
+	got, _ = db.GetItem(ctx, third.ID)
+	if len(got.AITags) != 1 || got.AITags[0] != "machine learning" {
+		t.Errorf("near-duplicate not merged into the existing tag: %q", got.AITags)
+	}
+}
