@@ -71,6 +71,9 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if created {
+		s.wake()
+	}
 	writeJSON(w, http.StatusOK, createItemResponse{
 		ID: item.ID, Title: item.Title, Status: item.Status, CreatedAt: item.CreatedAt, Duplicate: !created,
 	})
@@ -267,6 +270,9 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, itemError(err, id))
 		return
+	}
+	if item.Status == store.StatusPending {
+		s.wake()
 	}
 	writeJSON(w, http.StatusOK, item)
 }

@@ -54,6 +54,8 @@ func (s *Server) OpenAPI() map[string]any {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(e.Response)}}
 		} else if e.Path == "/api/docs" {
 			ok["content"] = map[string]any{"text/html": map[string]any{}}
+		} else if strings.HasPrefix(e.Path, "/api/ws/") {
+			ok["description"] = "Switching Protocols (WebSocket); messages are JSON objects"
 		}
 		op["responses"] = map[string]any{
 			"200": ok,

@@ -22,6 +22,9 @@ type Store interface {
 	ListItems(ctx context.Context, f store.ItemFilter) ([]store.Item, int, error)
 	UpdateItem(ctx context.Context, id string, u store.ItemUpdate) (store.Item, error)
 	DeleteItem(ctx context.Context, id string) error
+	Chunks(ctx context.Context, itemID string) ([]store.Chunk, error)
+	Queue(ctx context.Context) (store.QueueStats, error)
+	RetryItems(ctx context.Context, ids []string) ([]string, error)
 	PutSettings(ctx context.Context, values map[string]json.RawMessage) error
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (int, error)
@@ -33,6 +36,8 @@ type Deps struct {
 	Settings *config.Live
 	// Plugins is the plugin runtime; nil serves an empty list.
 	Plugins PluginHost
+	// Processing is the background pipeline; nil leaves saved items pending.
+	Processing Processing
 	Version string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
@@ -52,6 +57,7 @@ type Server struct {
 	store      Store
 	settings   *config.Live
 	plugins    PluginHost
+	processing Processing
 	version    string
 	token      string
 	extraHosts []string
@@ -67,7 +73,7 @@ type Server struct {
 // New builds the server and its router.
 func New(d Deps) *Server {
 	s := &Server{
-		store: d.Store, settings: d.Settings, plugins: d.Plugins, version: d.Version, token: d.Token,
+		store: d.Store, settings: d.Settings, plugins: d.Plugins, processing: d.Processing, version: d.Version, token: d.Token,
 		extraHosts: d.ExtraHosts, serverInfo: d.ServerInfo, log: d.Logger,
 		maxBody: d.MaxBodyBytes, now: d.Now,
 	}
@@ -132,6 +138,17 @@ func (s *Server) routes() []endpoint {
 			Request: updateItemRequest{}, Response: store.Item{}, Handler: s.updateItem},
 		{Method: "DELETE", Path: "/api/items/{id}", Tag: "items", Summary: "Delete an item and everything derived from it",
 			Response: deleteResponse{}, Handler: s.deleteItem},
+		{Method: "GET", Path: "/api/items/{id}/chunks", Tag: "items", Summary: "An item's chunks in order (ordinal, text, offsets)",
+			Response: chunksResponse{}, Handler: s.itemChunks},
+
+		{Method: "GET", Path: "/api/processing/queue", Tag: "processing", Summary: "Counts per status, what is running now, recent failures, re-embedding progress",
+			Response: queueResponse{}, Handler: s.processingQueue},
+		{Method: "POST", Path: "/api/processing/retry", Tag: "processing", Summary: "Retry the given item_ids, or every failed item (a failed run resumes at the node that failed)",
+			Request: retryRequest{}, Response: retryResponse{}, Handler: s.retryProcessing},
+		{Method: "GET", Path: "/api/ws/processing/{item_id}", Tag: "processing", Summary: "WebSocket: progress events {type, step, progress, message}, then one with the item's final status",
+			Handler: s.processingWS},
+		{Method: "GET", Path: "/api/runs/{id}", Tag: "processing", Summary: "A workflow run: plugin version, status, node-by-node timings, attempts and errors",
+			Response: store.Run{}, Handler: s.getRun},
 
 		{Method: "GET", Path: "/api/settings", Tag: "settings", Summary: "Get all settings (API keys are never returned)",
 			Response: map[string]any{}, Handler: s.getSettings},

@@ -318,10 +318,7 @@ func (h *Host) fnChunksWrite(ctx context.Context, _ *callInfo, req []byte) (any,
 	texts := make([]string, len(in.Chunks))
 	for i, c := range in.Chunks {
 		chunks[i] = store.Chunk{Text: c.Text, Heading: c.Heading, StartOffset: c.StartOffset, EndOffset: c.EndOffset, TokenCount: c.TokenCount}
-		texts[i] = c.Text
-		if c.Heading != "" {
-			texts[i] = c.Heading + "\n" + c.Text
-		}
+		texts[i] = embedText(c.Heading, c.Text)
 	}
 	if h.services.Models == nil {
 		return nil, &abi.Error{Code: abi.ErrUnavailable, Message: "no embedding model in this host"}

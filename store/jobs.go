@@ -226,6 +226,12 @@ func (db *DB) RetryItems(ctx context.Context, ids []string) ([]string, error) {
 			if err := enqueueJob(ctx, tx, JobProcess, id, now); err != nil {
 				return err
 			}
+			// Resume the failed run at the node that failed rather than redo finished ones.
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET run_id = (SELECT i.latest_run_id FROM items i
+				JOIN runs r ON r.id = i.latest_run_id WHERE i.id = ? AND r.status IN ('failed', 'cancelled'))
+				WHERE kind = 'process' AND item_id = ? AND status = 'queued'`, id, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

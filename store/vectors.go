@@ -179,3 +179,62 @@ func (db *DB) ActiveSpace(ctx context.Context) (Space, error) {
 	}
 	return sp, err
 }
+
+// ChunksMissingVectors returns up to limit chunks that have no vector in space yet, for the
+// re-embedding job.
+func (db *DB) ChunksMissingVectors(ctx context.Context, space Space, limit int) ([]Chunk, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT c.id, c.item_id, c.ordinal, c.text, c.heading FROM chunks c
+		WHERE NOT EXISTS (SELECT 1 FROM `+space.Table+` v WHERE v.rowid = c.id) ORDER BY c.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("chunks missing from %s: %w", space.Table, err)
+	}
+	defer rows.Close()
+	var out []Chunk
+	for rows.Next() {
+		var c Chunk
+		if err := rows.Scan(&c.ID, &c.ItemID, &c.Ordinal, &c.Text, &c.Heading); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CountVectors returns how many chunks exist and how many of them have a vector in space.
+func (db *DB) CountVectors(ctx context.Context, space Space) (chunks, vectors int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chunks),
+		(SELECT count(*) FROM chunks c WHERE EXISTS (SELECT 1 FROM `+space.Table+` v WHERE v.rowid = c.id))`).Scan(&chunks, &vectors)
+	return chunks, vectors, err
+}
+
+// InsertVectors stores vectors for existing chunks in space, replacing any there; chunks
+// deleted meanwhile are skipped.
+func (db *DB) InsertVectors(ctx context.Context, space Space, ids []int64, vectors [][]float32) error {
+	if len(ids) != len(vectors) {
+		return fmt.Errorf("insert vectors: %d ids, %d vectors: %w", len(ids), len(vectors), ErrInvalid)
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		var keep []int64
+		var keepVecs [][]float32
+		for i, id := range ids {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM chunks WHERE id = ?", id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+space.Table+" WHERE rowid = ?", id); err != nil {
+				return err
+			}
+			keep, keepVecs = append(keep, id), append(keepVecs, vectors[i])
+		}
+		return insertVectors(ctx, tx, &space, keep, keepVecs)
+	})
+}
+
+// SetEmbeddingModel records the model every chunked item's vectors come from.
+func (db *DB) SetEmbeddingModel(ctx context.Context, model string) error {
+	_, err := db.write.ExecContext(ctx, "UPDATE items SET embedding_model = ? WHERE chunk_count > 0", model)
+	return err
+}

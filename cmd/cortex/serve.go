@@ -143,7 +143,20 @@ type App struct {
 	settings *config.Live
 	models   *host.Models
 	host     *host.Host
+	engine   *host.Engine
+	queue    *host.Queue
 	api      *api.Server
+}
+
+// processing joins the engine (runs, events) and the queue (jobs) behind the API's
+// Processing interface.
+type processing struct {
+	*host.Engine
+	*host.Queue
+}
+
+func (p processing) Subscribe(topic string) (<-chan host.RunEvent, func()) {
+	return p.Engine.Broker().Subscribe(topic)
 }
 
 // NewApp opens everything the server needs. It refuses to start when another process
@@ -190,6 +203,10 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 	a.settings.Subscribe(func(_, next config.Settings) {
 		if err := a.models.Apply(next); err != nil {
 			logger.Error("apply AI settings", "err", err)
+			return
+		}
+		if a.queue != nil {
+			a.queue.CheckEmbeddingModel(context.Background())
 		}
 	})
 	a.host, err = host.New(ctx, host.Options{
@@ -207,6 +224,16 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
 
+	a.engine = host.NewEngine(a.host, a.db, host.NewBroker(), logger)
+	a.queue = host.NewQueue(a.db, a.engine, a.models, host.QueueOptions{
+		Concurrency: func() int { return a.settings.Get().MaxConcurrentProcessing },
+		Chunking: func() (int, int) {
+			s := a.settings.Get()
+			return s.ChunkSize, s.ChunkOverlap
+		},
+		Logger: logger,
+	})
+
 	var extraHosts []string
 	if ip := net.ParseIP(cfg.Host); ip != nil && !ip.IsLoopback() && !ip.IsUnspecified() {
 		extraHosts = append(extraHosts, cfg.Host)
@@ -215,6 +242,7 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 		Store:      a.db,
 		Settings:   a.settings,
 		Plugins:    a.host,
+		Processing: processing{a.engine, a.queue},
 		Version:    version,
 		Token:      cfg.Token,
 		ExtraHosts: extraHosts,
@@ -240,6 +268,16 @@ func pluginSettings(s config.Settings) map[string]string {
 // Serve listens, calls ready with the bound address, and serves until ctx is done, then
 // shuts down gracefully. SIGHUP and changes in the plugins folder reload changed plugins.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	queueCtx, stopQueue := context.WithCancel(ctx)
+	if err := a.queue.Start(queueCtx); err != nil {
+		stopQueue()
+		return fmt.Errorf("start processing queue: %w", err)
+	}
+	// Runs interrupted here resume from their checkpoints at the next start.
+	defer func() {
+		stopQueue()
+		a.queue.Wait()
+	}()
 	if err := a.host.Watch(ctx); err != nil {
 		a.log.Warn("not watching the plugins folder", "dir", a.cfg.PluginsDir, "err", err)
 	}
