@@ -38,7 +38,7 @@ type Deps struct {
 	Plugins PluginHost
 	// Processing is the background pipeline; nil leaves saved items pending.
 	Processing Processing
-	Version string
+	Version    string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
 	// ExtraHosts are Host names accepted besides loopback ones (the bind address when it
