@@ -21,12 +21,13 @@ import (
 	"github.com/cortexhq/cortex/internal/wasmbuild"
 	"github.com/cortexhq/cortex/providers/local"
 	"github.com/cortexhq/cortex/sdk/abi"
+	"github.com/cortexhq/cortex/store"
 	"github.com/cortexhq/cortex/store/storetest"
 )
 
 // Test plugins, built once per test binary (and cached across runs by source hash).
 var wasm struct {
-	faulty, faultyV2, nettest, plain string
+	faulty, faultyV2, nettest, plain, flow, flowV2 string
 }
 
 func TestMain(m *testing.M) {
@@ -44,12 +45,19 @@ func TestMain(m *testing.M) {
 	wasm.faultyV2 = build("testdata/plugins/faulty", "-X main.answer=v2")
 	wasm.nettest = build("testdata/plugins/nettest", "")
 	wasm.plain = build("testdata/plugins/plain", "")
+	wasm.flow = build("testdata/plugins/flow", "")
+	wasm.flowV2 = build("testdata/plugins/flow", "-X main.schema=2")
 	os.Exit(m.Run())
 }
 
 // newHost starts a real host over a real store with the given user plugins.toml; the
 // .wasm files named in it are copied in from the test builds.
 func newHost(t testing.TB, manifest string, files map[string]string) (*host.Host, string) {
+	t.Helper()
+	return newHostWithStore(t, storetest.MustOpen(t), manifest, files)
+}
+
+func newHostWithStore(t testing.TB, db *store.DB, manifest string, files map[string]string) (*host.Host, string) {
 	t.Helper()
 	dir := t.TempDir()
 	pluginsDir := filepath.Join(dir, "plugins")
@@ -64,7 +72,7 @@ func newHost(t testing.TB, manifest string, files map[string]string) (*host.Host
 		PluginsDir: pluginsDir,
 		CacheDir:   filepath.Join(os.TempDir(), "cortex-host-test-cache"),
 		Services: host.Services{
-			Store:    storetest.MustOpen(t),
+			Store:    db,
 			Models:   host.NewModelsWith(local.New(), local.New()),
 			Settings: func() map[string]string { return map[string]string{"chunk_size": "500"} },
 		},
