@@ -39,9 +39,12 @@ type QueueStore interface {
 	SetEmbeddingModel(ctx context.Context, model string) error
 }
 
-// EventItemStatus is published on "item:<id>" when processing leaves an item ready,
-// failed, or waiting to retry.
+// EventItemStatus is published on "item:<id>" and TopicItems when processing leaves an
+// item ready, failed, or waiting to retry.
 const EventItemStatus = "item_status"
+
+// TopicItems carries the EventItemStatus of every item.
+const TopicItems = "items"
 
 // Queue runs durable jobs: the processing workflow for saved items, at most
 // max_concurrent_processing at once, and the re-embedding of every chunk when the
@@ -218,8 +221,9 @@ func (q *Queue) publishItemStatus(ctx context.Context, itemID string) {
 	if err != nil {
 		return
 	}
-	q.engine.broker.Publish("item:"+itemID, RunEvent{Type: EventItemStatus, ItemID: itemID, Status: it.Status,
-		Error: it.Error, Progress: 1, Time: q.now().UTC()})
+	ev := RunEvent{Type: EventItemStatus, ItemID: itemID, Status: it.Status, Error: it.Error, Progress: 1, Time: q.now().UTC()}
+	q.engine.broker.Publish("item:"+itemID, ev)
+	q.engine.broker.Publish(TopicItems, ev)
 }
 
 // temporary says whether a failed run should wait and try again later rather than fail

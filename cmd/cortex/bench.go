@@ -31,10 +31,12 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	addr := fs.String("addr", "", "host:port of a running server (default: start a throw-away one)")
 	items := fs.Int("items", 2000, "items to create per scenario")
 	chunks := fs.Int("chunks", 2000, "chunks to embed in the embedder scenario")
+	pages := fs.Int("pages", 1000, "web pages to ingest per concurrency level (0 skips ingestion)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	base := *addr
+	var app *App
 	if base == "" {
 		dir, err := os.MkdirTemp("", "cortex-bench-")
 		if err != nil {
@@ -44,15 +46,22 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		cfg := config.Default()
 		cfg.DataDir, cfg.Port = dir, 0
 		cfg.ApplyDerived()
-		app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		app, err = NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			return err
 		}
-		defer app.Close()
 		ready := make(chan string, 1)
+		served := make(chan struct{})
 		sctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		go app.Serve(sctx, func(a string) { ready <- a })
+		go func() {
+			defer close(served)
+			app.Serve(sctx, func(a string) { ready <- a })
+		}()
+		defer func() {
+			cancel()
+			<-served
+			app.Close()
+		}()
 		base = <-ready
 	}
 	url := "http://" + base
@@ -71,7 +80,26 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	r.print(tw, "local embedder, 500-word chunks (batch 32)")
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if *pages > 0 && app != nil {
+		if err := app.host.WaitReady(ctx); err != nil {
+			return err
+		}
+		pageSet, source := benchPages(*pages)
+		var results []ingestResult
+		for _, conc := range []int{1, 2} {
+			res, err := benchIngest(ctx, app, url, pageSet, conc)
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+		}
+		fmt.Fprintln(stdout)
+		printIngest(stdout, results, source)
+	}
+	return nil
 }
 
 type benchResult struct {

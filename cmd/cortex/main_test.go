@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,12 +15,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cortexhq/cortex/internal/wasmbuild"
 )
 
 // cortexBin is the real binary, built once for the whole package.
 var cortexBin string
 
 func TestMain(m *testing.M) {
+	// The binary embeds the built-in plugins: build them first, as `make plugins` does,
+	// so `go test ./cmd/cortex` needs no make step.
+	if err := buildBuiltinPlugins(); err != nil {
+		fmt.Fprintln(os.Stderr, "build plugins:", err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "cortex-bin-")
 	if err != nil {
 		panic(err)
@@ -34,6 +43,22 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+func buildBuiltinPlugins() error {
+	mains, err := filepath.Glob("../../plugins/*/main.go")
+	if err != nil {
+		return err
+	}
+	sdk, _ := filepath.Abs("../../sdk")
+	for _, m := range mains {
+		dir := filepath.Dir(m)
+		out, _ := filepath.Abs(filepath.Join("../../plugins/dist", filepath.Base(dir)+".wasm"))
+		if _, err := wasmbuild.Build(context.Background(), dir, wasmbuild.Options{Out: out, ExtraSources: []string{sdk}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type sidecar struct {

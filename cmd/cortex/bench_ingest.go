@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cortexhq/cortex/host"
+)
+
+// ingestResult is one ingestion run: pages saved through the API and processed to ready.
+type ingestResult struct {
+	concurrency int
+	pages       int
+	failed      int
+	chunks      int
+	elapsed     time.Duration
+	latencies   []time.Duration // POST to ready
+	extractP50  float64
+	extractP95  float64
+	maxRSS      uint64
+}
+
+// benchIngest saves pages through the HTTP API of an in-process server with
+// max_concurrent_processing = concurrency and waits until every item is ready or failed.
+func benchIngest(ctx context.Context, app *App, base string, pages []string, concurrency int) (ingestResult, error) {
+	res := ingestResult{concurrency: concurrency, pages: len(pages)}
+	putSettings(base, map[string]any{"max_concurrent_processing": concurrency})
+	events, unsubscribe := app.engine.Broker().Subscribe(host.TopicItems)
+	defer unsubscribe()
+
+	var mu sync.Mutex
+	posted := map[string]time.Time{}
+	done := map[string]bool{}
+	stopRSS := make(chan struct{})
+	var rssWG sync.WaitGroup
+	rssWG.Add(1)
+	go func() {
+		defer rssWG.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopRSS:
+				return
+			case <-t.C:
+				res.maxRSS = max(res.maxRSS, rssBytes())
+			}
+		}
+	}()
+
+	start := time.Now()
+	run := time.Now().UnixNano()
+	for i, page := range pages {
+		// A unique marker keeps the duplicate check from folding copies of a page together.
+		body, _ := json.Marshal(map[string]any{
+			"title": "", "url": fmt.Sprintf("https://bench.example/%d/%d", run, i),
+			"content": page + fmt.Sprintf("\n<!-- copy %d/%d -->", run, i), "source": "bench",
+		})
+		resp, err := http.Post(base+"/api/items", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return res, err
+		}
+		var out struct{ ID string }
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		mu.Lock()
+		posted[out.ID] = time.Now()
+		mu.Unlock()
+	}
+	timeout := time.After(30 * time.Minute)
+	for len(done) < len(pages) {
+		select {
+		case ev := <-events:
+			mu.Lock()
+			t0, ok := posted[ev.ItemID]
+			mu.Unlock()
+			if !ok || done[ev.ItemID] || (ev.Status != "ready" && ev.Status != "failed") {
+				continue
+			}
+			done[ev.ItemID] = true
+			if ev.Status == "failed" {
+				res.failed++
+				continue
+			}
+			res.latencies = append(res.latencies, time.Since(t0))
+		case <-time.After(10 * time.Second):
+			// Events can be dropped under load; the item table is the truth.
+			for id := range posted {
+				if done[id] {
+					continue
+				}
+				if it, err := app.db.GetItem(ctx, id); err == nil && (it.Status == "ready" || it.Status == "failed") {
+					done[id] = true
+					if it.Status == "failed" {
+						res.failed++
+					}
+				}
+			}
+		case <-timeout:
+			return res, fmt.Errorf("ingest: %d of %d items finished after 30 minutes", len(done), len(pages))
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	res.elapsed = time.Since(start)
+	close(stopRSS)
+	rssWG.Wait()
+	for id := range posted {
+		if it, err := app.db.GetItem(ctx, id); err == nil {
+			res.chunks += it.ChunkCount
+		}
+	}
+	if info, err := app.host.Plugin("extract-html"); err == nil {
+		res.extractP50, res.extractP95 = info.Stats.P50Ms, info.Stats.P95Ms
+	}
+	return res, nil
+}
+
+func putSettings(base string, v map[string]any) {
+	raw, _ := json.Marshal(v)
+	req, _ := http.NewRequest("PUT", base+"/api/settings", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+func printIngest(w io.Writer, results []ingestResult, source string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "ingest (%s)\tpages\tfailed\titems/s\tchunks/s\tready p50\tready p95\textract p50\textract p95\tmax RSS\t\n", source)
+	for _, r := range results {
+		sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+		pct := func(p float64) string {
+			if len(r.latencies) == 0 {
+				return "-"
+			}
+			return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))].Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "concurrency %d\t%d\t%d\t%.1f\t%.0f\t%s\t%s\t%.1fms\t%.1fms\t%d MiB\t\n", r.concurrency, r.pages, r.failed,
+			float64(r.pages)/r.elapsed.Seconds(), float64(r.chunks)/r.elapsed.Seconds(), pct(0.5), pct(0.95),
+			r.extractP50, r.extractP95, r.maxRSS>>20)
+	}
+	tw.Flush()
+}
+
+// benchPages returns n web pages: the real-world pages go-readability ships with its
+// module (when the module cache has it), cycled, else synthetic articles.
+func benchPages(n int) ([]string, string) {
+	var real []string
+	out, err := exec.Command(goTool(), "list", "-m", "-f", "{{.Dir}}", "codeberg.org/readeck/go-readability/v2").Output()
+	if err == nil {
+		files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "test-pages", "*", "source.html"))
+		for _, f := range files {
+			if data, err := os.ReadFile(f); err == nil {
+				real = append(real, string(data))
+			}
+		}
+	}
+	pages := make([]string, n)
+	if len(real) > 0 {
+		for i := range pages {
+			pages[i] = real[i%len(real)]
+		}
+		return pages, strconv.Itoa(len(real)) + " real pages from go-readability's test set, cycled"
+	}
+	for i := range pages {
+		pages[i] = syntheticPage(i, 40_000)
+	}
+	return pages, "synthetic 40 KB pages"
+}
+
+func rssBytes() uint64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(fields[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
