@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SearchFilter narrows keyword and vector search alike. Empty fields do not filter.
+type SearchFilter struct {
+	Sources       []string  `json:"sources,omitempty"`
+	ContentTypes  []string  `json:"content_types,omitempty"`
+	Tags          []string  `json:"tags,omitempty"`
+	ItemIDs       []string  `json:"item_ids,omitempty"`
+	CreatedAfter  time.Time `json:"created_after,omitzero"`
+	CreatedBefore time.Time `json:"created_before,omitzero"`
+}
+
+// IsZero reports whether f filters nothing.
+func (f SearchFilter) IsZero() bool {
+	return len(f.Sources) == 0 && len(f.ContentTypes) == 0 && len(f.Tags) == 0 && len(f.ItemIDs) == 0 &&
+		f.CreatedAfter.IsZero() && f.CreatedBefore.IsZero()
+}
+
+// where returns the SQL condition on items aliased i, and its arguments.
+func (f SearchFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		conds = append(conds, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("i.source", f.Sources)
+	in("i.content_type", f.ContentTypes)
+	in("i.id", f.ItemIDs)
+	if len(f.Tags) > 0 {
+		tags := make([]string, len(f.Tags))
+		for k, t := range f.Tags {
+			tags[k] = NormalizeTag(t)
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag IN (?"+strings.Repeat(", ?", len(tags)-1)+"))")
+		for _, t := range tags {
+			args = append(args, t)
+		}
+	}
+	if !f.CreatedAfter.IsZero() {
+		conds, args = append(conds, "i.created_at >= ?"), append(args, formatTime(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		conds, args = append(conds, "i.created_at < ?"), append(args, formatTime(f.CreatedBefore))
+	}
+	if len(conds) == 0 {
+		return "1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ChunkHit is a chunk found by keyword or vector search. Score is higher-is-better:
+// -BM25 for keyword hits, cosine similarity for vector hits.
+type ChunkHit struct {
+	ChunkID int64   `json:"chunk_id"`
+	ItemID  string  `json:"item_id"`
+	Ordinal int     `json:"ordinal"`
+	Score   float64 `json:"score"`
+	Text    string  `json:"text,omitempty"`
+}
+
+// bm25Weights weight the title column over the text column.
+const bm25Weights = "2.0, 1.0"
+
+// KeywordSearch ranks chunks by BM25 against q, best first. FTS5 first picks the best
+// candidates on its own (its fast ORDER BY rank LIMIT path); the filter is applied to
+// those, with a wider candidate pool when a filter is set.
+func (db *DB) KeywordSearch(ctx context.Context, q KeywordQuery, f SearchFilter, limit int, withText bool) ([]ChunkHit, error) {
+	if q.Match == "" || limit <= 0 {
+		return []ChunkHit{}, nil
+	}
+	if !db.hasFTS {
+		return nil, fmt.Errorf("keyword search: %w", ErrNoFTS5)
+	}
+	candidates := max(limit*4, 200)
+	if !f.IsZero() {
+		candidates = max(limit*50, 5000)
+	}
+	cond, args := f.where()
+	text := "''"
+	if withText {
+		text = "c.text"
+	}
+	query := `SELECT c.id, c.item_id, c.ordinal, -m.rank, ` + text + `
+		FROM (SELECT rowid, rank FROM chunks_fts WHERE chunks_fts MATCH ? AND rank MATCH 'bm25(` + bm25Weights + `)'
+		      ORDER BY rank LIMIT ?) m
+		JOIN chunks c ON c.id = m.rowid JOIN items i ON i.id = c.item_id
+		WHERE ` + cond + ` ORDER BY m.rank LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, query, append(append([]any{q.Match, candidates}, args...), limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("keyword search %q: %w", q.Match, err)
+	}
+	defer rows.Close()
+	hits := []ChunkHit{}
+	for rows.Next() {
+		var h ChunkHit
+		if err := rows.Scan(&h.ChunkID, &h.ItemID, &h.Ordinal, &h.Score, &h.Text); err != nil {
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
+}
+
+// ChunksByID returns chunks with the given IDs (for snippets), in no particular order.
+func (db *DB) ChunksByID(ctx context.Context, ids []int64) ([]Chunk, error) {
+	if len(ids) == 0 {
+		return []Chunk{}, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id, item_id, ordinal, text, heading, start_offset, end_offset, token_count
+		FROM chunks WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("chunks by id: %w", err)
+	}
+	defer rows.Close()
+	out := []Chunk{}
+	for rows.Next() {
+		var c Chunk
+		if err := rows.Scan(&c.ID, &c.ItemID, &c.Ordinal, &c.Text, &c.Heading, &c.StartOffset, &c.EndOffset, &c.TokenCount); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FilterItems returns the IDs of items that pass f (nil when f filters nothing).
+func (db *DB) FilterItems(ctx context.Context, f SearchFilter) (map[string]bool, error) {
+	if f.IsZero() {
+		return nil, nil
+	}
+	cond, args := f.where()
+	rows, err := db.read.QueryContext(ctx, "SELECT i.id FROM items i WHERE "+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("filter items: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
