@@ -29,6 +29,7 @@ func (db *DB) ReplaceChunks(ctx context.Context, itemID string, chunks []Chunk, 
 		return nil, fmt.Errorf("replace chunks of %q: %d vectors for %d chunks: %w", itemID, len(vectors), len(chunks), ErrInvalid)
 	}
 	ids := make([]int64, len(chunks))
+	var oldIDs []int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM items WHERE id = ?", itemID).Scan(&exists); err != nil {
@@ -36,6 +37,10 @@ func (db *DB) ReplaceChunks(ctx context.Context, itemID string, chunks []Chunk, 
 		}
 		if exists == 0 {
 			return fmt.Errorf("item %q: %w", itemID, ErrNotFound)
+		}
+		var err error
+		if oldIDs, err = chunkIDs(ctx, tx, itemID); err != nil {
+			return err
 		}
 		if err := deleteItemVectors(ctx, tx, itemID); err != nil {
 			return err
@@ -69,7 +74,34 @@ func (db *DB) ReplaceChunks(ctx context.Context, itemID string, chunks []Chunk, 
 	if err != nil {
 		return nil, fmt.Errorf("replace chunks of %q: %w", itemID, err)
 	}
+	db.indexUpdate(0, func(ix *vecIndex) {
+		for _, id := range oldIDs {
+			ix.remove(id)
+		}
+		if space != nil && space.ID == ix.spaceID {
+			for i, id := range ids {
+				ix.put(id, itemID, vectors[i])
+			}
+		}
+	})
 	return ids, nil
+}
+
+func chunkIDs(ctx context.Context, tx *sql.Tx, itemID string) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM chunks WHERE item_id = ?", itemID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func insertVectors(ctx context.Context, tx *sql.Tx, space *Space, ids []int64, vectors [][]float32) error {

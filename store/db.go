@@ -62,6 +62,9 @@ type DB struct {
 	read   *sql.DB
 	now    func() time.Time
 	closed sync.Once
+
+	ixMu sync.Mutex // guards ix, the in-memory vector index of one space
+	ix   *vecIndex
 }
 
 var registerVec sync.Once

@@ -430,7 +430,12 @@ func (db *DB) UpdateItem(ctx context.Context, id string, u ItemUpdate) (Item, er
 // their vectors in every embedding space, tags, jobs, runs, connections — in one
 // transaction.
 func (db *DB) DeleteItem(ctx context.Context, id string) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	var gone []int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if gone, err = chunkIDs(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := deleteItemVectors(ctx, tx, id); err != nil {
 			return err
 		}
@@ -443,6 +448,14 @@ func (db *DB) DeleteItem(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err == nil {
+		db.indexUpdate(0, func(ix *vecIndex) {
+			for _, c := range gone {
+				ix.remove(c)
+			}
+		})
+	}
+	return err
 }
 
 // NormalizeTag is the stored form of a tag: trimmed, lower-case, inner white space

@@ -213,17 +213,21 @@ func (db *DB) InsertVectors(ctx context.Context, space Space, ids []int64, vecto
 	if len(ids) != len(vectors) {
 		return fmt.Errorf("insert vectors: %d ids, %d vectors: %w", len(ids), len(vectors), ErrInvalid)
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		var keep []int64
-		var keepVecs [][]float32
+	var keep []int64
+	var keepVecs [][]float32
+	var keepItems []string
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		keep, keepVecs, keepItems = nil, nil, nil
 		for i, id := range ids {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM chunks WHERE id = ?", id).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
+			var item string
+			err := tx.QueryRowContext(ctx, "SELECT item_id FROM chunks WHERE id = ?", id).Scan(&item)
+			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
+			if err != nil {
+				return err
+			}
+			keepItems = append(keepItems, item)
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+space.Table+" WHERE rowid = ?", id); err != nil {
 				return err
 			}
@@ -231,6 +235,14 @@ func (db *DB) InsertVectors(ctx context.Context, space Space, ids []int64, vecto
 		}
 		return insertVectors(ctx, tx, &space, keep, keepVecs)
 	})
+	if err == nil {
+		db.indexUpdate(space.ID, func(ix *vecIndex) {
+			for i, id := range keep {
+				ix.put(id, keepItems[i], keepVecs[i])
+			}
+		})
+	}
+	return err
 }
 
 // SetEmbeddingModel records the model every chunked item's vectors come from.
