@@ -345,9 +345,18 @@ func (e *Engine) runNode(ctx context.Context, run *liveRun, plugin string, g *ab
 }
 
 // retryable says whether another attempt of the same node might succeed. A plugin that
-// does not exist or a refused capability will not change within seconds; anything else
-// (a provider hiccup, a timeout, a bug that depends on timing) gets its attempts.
+// does not exist, a refused capability or an error the plugin marks invalid, not_found or
+// denied will not change within seconds; anything else (a provider hiccup, a timeout, a
+// bug that depends on timing) gets its attempts.
 func retryable(err error) bool {
+	var abiErr *abi.Error
+	if errors.As(err, &abiErr) {
+		switch abiErr.Code {
+		case abi.ErrInvalid, abi.ErrNotFound, abi.ErrDenied:
+			// The plugin says so: the input or the setup is wrong, not the moment.
+			return false
+		}
+	}
 	return !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrDenied) && !errors.Is(err, ErrNoExport) &&
 		!errors.Is(err, ErrInvalidPlugin) && !errors.Is(err, context.Canceled)
 }

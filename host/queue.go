@@ -199,7 +199,7 @@ func (q *Queue) process(ctx context.Context, job store.Job) {
 		if err := q.db.CompleteProcessJob(bg, job); err != nil {
 			log.Error("complete job", "err", err)
 		}
-	case temporary(err):
+	case temporary(err) && job.Attempts < maxTemporaryAttempts:
 		wait := retryDelay(job.Attempts)
 		at := q.now().Add(wait)
 		reason := fmt.Sprintf("waiting to retry at %s (attempt %d): %s", at.UTC().Format(time.RFC3339), job.Attempts, shortError(err))
@@ -225,6 +225,11 @@ func (q *Queue) publishItemStatus(ctx context.Context, itemID string) {
 	q.engine.broker.Publish("item:"+itemID, ev)
 	q.engine.broker.Publish(TopicItems, ev)
 }
+
+// maxTemporaryAttempts bounds the waiting: with the 5-minute cap on back-off an item keeps
+// trying for about 45 minutes (a provider being started, a laptop back online) and then
+// fails with the last error, to be retried by hand.
+const maxTemporaryAttempts = 12
 
 // temporary says whether a failed run should wait and try again later rather than fail
 // the item: a provider that is down, a plugin that is (re)loading.

@@ -76,7 +76,11 @@ func protect[T any](fn func() (T, error)) (out T, err error) {
 func fail(err error) int32 {
 	var abiErr *abi.Error
 	if errors.As(err, &abiErr) {
-		body, _ := json.Marshal(abi.Error{Code: abiErr.Code, Message: err.Error()})
+		msg := err.Error()
+		if err == error(abiErr) {
+			msg = abiErr.Message // Error() would repeat the code the envelope carries
+		}
+		body, _ := json.Marshal(abi.Error{Code: abiErr.Code, Message: msg})
 		pdk.SetErrorString(string(body))
 		return 1
 	}
