@@ -51,6 +51,8 @@ type Host struct {
 	slots   map[string]*slot
 	dropIns map[string]dropIn // by file path
 
+	queryCache *lru
+
 	reconcileMu sync.Mutex // one reconcile at a time
 	loadSem     chan struct{}
 	bg          sync.WaitGroup
@@ -106,13 +108,14 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 		opts.Logger = slog.Default()
 	}
 	h := &Host{
-		opts:     opts,
-		log:      opts.Logger,
-		services: opts.Services,
-		slots:    map[string]*slot{},
-		dropIns:  map[string]dropIn{},
-		loadSem:  make(chan struct{}, max(1, runtime.NumCPU())),
-		closed:   make(chan struct{}),
+		opts:       opts,
+		log:        opts.Logger,
+		services:   opts.Services,
+		slots:      map[string]*slot{},
+		dropIns:    map[string]dropIn{},
+		loadSem:    make(chan struct{}, max(1, runtime.NumCPU())),
+		queryCache: newLRU(512),
+		closed:     make(chan struct{}),
 	}
 	if opts.CacheDir != "" {
 		if err := os.MkdirAll(opts.CacheDir, 0o700); err != nil {

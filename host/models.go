@@ -14,10 +14,14 @@ import (
 // Models holds the embedding and chat models the current settings select. Apply swaps
 // them when the settings change; callers take the current ones per use.
 type Models struct {
-	mu    sync.RWMutex
-	emb   providers.Embedder
-	chat  providers.ChatModel
-	local *local.Client
+	mu       sync.RWMutex
+	emb      providers.Embedder
+	chat     providers.ChatModel
+	local    *local.Client
+	settings config.Settings
+	// older keeps embedders of other identities built on demand (the previous model's,
+	// while its vectors still answer queries during a switch).
+	older map[string]providers.Embedder
 }
 
 // NewModels builds the models for s.
@@ -75,9 +79,46 @@ func (m *Models) Apply(s config.Settings) error {
 		return fmt.Errorf("unknown provider %q", s.Provider)
 	}
 	m.mu.Lock()
-	m.emb, m.chat = emb, chat
+	m.emb, m.chat, m.settings, m.older = emb, chat, s, nil
 	m.mu.Unlock()
 	return nil
+}
+
+// EmbedderFor returns an embedder that produces vectors of identity id: the current one
+// when it matches, else one built for that model with the current hosts and keys (so the
+// previous model keeps answering queries until its replacement is complete).
+func (m *Models) EmbedderFor(id providers.EmbeddingIdentity) (providers.Embedder, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.emb.Identity()
+	if cur.Provider == id.Provider && cur.Model == id.Model && cur.DocPrefix == id.DocPrefix && cur.QueryPrefix == id.QueryPrefix {
+		return m.emb, nil
+	}
+	key := id.Provider + "/" + id.Model
+	if e, ok := m.older[key]; ok {
+		return e, nil
+	}
+	var e providers.Embedder
+	var err error
+	s := m.settings
+	switch id.Provider {
+	case local.ProviderName:
+		e = m.local
+	case ollama.ProviderName:
+		e, err = ollama.New(ollama.Config{Host: s.OllamaHost, EmbedModel: id.Model})
+	case openai.ProviderName:
+		e, err = openai.New(openai.Config{BaseURL: s.OpenAIBaseURL, APIKey: s.OpenAIAPIKey, EmbedModel: id.Model})
+	default:
+		return nil, fmt.Errorf("%w: no provider %q for the stored vectors", providers.ErrUnavailable, id.Provider)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.older == nil {
+		m.older = map[string]providers.Embedder{}
+	}
+	m.older[key] = e
+	return e, nil
 }
 
 // Embedder is the current embedding model.

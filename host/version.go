@@ -85,7 +85,7 @@ const sourceProbe = "probe"
 // DescribeWasm reads a module's describe without serving it: every host function is linked
 // (so a plugin needing capabilities can still be described) but never called.
 func DescribeWasm(ctx context.Context, wasm []byte) (abi.Description, error) {
-	h := &Host{log: slog.New(slog.DiscardHandler), cache: wazero.NewCompilationCache()}
+	h := &Host{log: slog.New(slog.DiscardHandler), cache: wazero.NewCompilationCache(), queryCache: newLRU(1)}
 	defer h.cache.Close(ctx)
 	spec := Spec{Name: "probe", Wasm: "probe.wasm", Source: sourceProbe, Capabilities: abi.Capabilities}
 	v, err := h.loadVersion(ctx, spec, wasm, &stats{})

@@ -68,6 +68,28 @@ func GetChunks(itemID string) ([]abi.Chunk, error) {
 	return out.Chunks, err
 }
 
+// KeywordSearch ranks chunks by BM25 for what the user typed (capability search).
+func KeywordSearch(in abi.SearchInput) (abi.SearchOutput, error) {
+	var out abi.SearchOutput
+	err := call(hostSearchKeyword, in, &out)
+	return out, err
+}
+
+// VectorSearch finds the chunks nearest the query's embedding (capability search). When
+// the embedding model is unavailable the error's code is "unavailable".
+func VectorSearch(in abi.SearchInput) (abi.SearchOutput, error) {
+	var out abi.SearchOutput
+	err := call(hostSearchVector, in, &out)
+	return out, err
+}
+
+// SearchChunks returns the text and item title of chunks (capability search).
+func SearchChunks(ids []int64) ([]abi.ChunkText, error) {
+	var out abi.SearchChunksOutput
+	err := call(hostSearchChunks, abi.SearchChunksInput{ChunkIDs: ids}, &out)
+	return out.Chunks, err
+}
+
 // Embed returns vectors for texts from the active embedding model (capability embed).
 func Embed(texts []string, purpose string) (abi.EmbedOutput, error) {
 	var out abi.EmbedOutput

@@ -39,6 +39,15 @@ func hostChunksWrite(uint64) uint64
 //go:wasmimport extism:host/user cortex_chunks_get
 func hostChunksGet(uint64) uint64
 
+//go:wasmimport extism:host/user cortex_search_keyword
+func hostSearchKeyword(uint64) uint64
+
+//go:wasmimport extism:host/user cortex_search_vector
+func hostSearchVector(uint64) uint64
+
+//go:wasmimport extism:host/user cortex_search_chunks
+func hostSearchChunks(uint64) uint64
+
 //go:wasmimport extism:host/user cortex_embed
 func hostEmbed(uint64) uint64
 

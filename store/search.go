@@ -161,3 +161,45 @@ func (db *DB) FilterItems(ctx context.Context, f SearchFilter) (map[string]bool,
 	}
 	return out, rows.Err()
 }
+
+// ChunkText is a chunk's text with its item's title.
+type ChunkText struct {
+	ChunkID int64
+	ItemID  string
+	Title   string
+	Heading string
+	Text    string
+}
+
+// ChunkTexts returns chunks with their item titles, in the order of ids; unknown IDs are
+// left out.
+func (db *DB) ChunkTexts(ctx context.Context, ids []int64) ([]ChunkText, error) {
+	if len(ids) == 0 {
+		return []ChunkText{}, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT c.id, c.item_id, i.title, c.heading, c.text FROM chunks c
+		JOIN items i ON i.id = c.item_id WHERE c.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("chunk texts: %w", err)
+	}
+	defer rows.Close()
+	byID := map[int64]ChunkText{}
+	for rows.Next() {
+		var c ChunkText
+		if err := rows.Scan(&c.ChunkID, &c.ItemID, &c.Title, &c.Heading, &c.Text); err != nil {
+			return nil, err
+		}
+		byID[c.ChunkID] = c
+	}
+	out := make([]ChunkText, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}

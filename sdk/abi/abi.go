@@ -73,6 +73,7 @@ const (
 
 	FnSearchKeyword = "cortex_search_keyword"
 	FnSearchVector  = "cortex_search_vector"
+	FnSearchChunks  = "cortex_search_chunks"
 
 	FnEmbed = "cortex_embed"
 
@@ -104,6 +105,7 @@ var HostFunctions = map[string]string{
 
 	FnSearchKeyword: CapSearch,
 	FnSearchVector:  CapSearch,
+	FnSearchChunks:  CapSearch,
 
 	FnEmbed: CapEmbed,
 

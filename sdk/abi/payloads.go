@@ -279,3 +279,64 @@ type HTTPResponse struct {
 	Body     []byte            `json:"body"`
 	FinalURL string            `json:"final_url"`
 }
+
+// SearchFilters narrow keyword and vector search alike. Empty fields do not filter;
+// dates are RFC 3339.
+type SearchFilters struct {
+	Sources       []string `json:"sources,omitempty"`
+	ContentTypes  []string `json:"content_types,omitempty"`
+	Tags          []string `json:"tags,omitempty"`
+	ItemIDs       []string `json:"item_ids,omitempty"`
+	CreatedAfter  string   `json:"created_after,omitempty"`
+	CreatedBefore string   `json:"created_before,omitempty"`
+}
+
+// SearchInput is the request of FnSearchKeyword and FnSearchVector. For keyword search
+// the host parses Query (quotes make phrases; operators and punctuation are text); for
+// vector search it embeds Query with the model of the active vectors.
+type SearchInput struct {
+	Query   string        `json:"query"`
+	Limit   int           `json:"limit"`
+	Filters SearchFilters `json:"filters,omitempty"`
+}
+
+// ChunkHit is one chunk found, best first. Score is higher-is-better within one list
+// (negated BM25 for keyword hits, cosine similarity for vector hits); compare ranks, not
+// scores, across lists.
+type ChunkHit struct {
+	ChunkID int64   `json:"chunk_id"`
+	ItemID  string  `json:"item_id"`
+	Ordinal int     `json:"ordinal"`
+	Score   float64 `json:"score"`
+}
+
+// SearchOutput answers FnSearchKeyword and FnSearchVector.
+type SearchOutput struct {
+	Hits []ChunkHit `json:"hits"`
+	// Terms are the words the keyword search looked for (to mark in snippets).
+	Terms []string `json:"terms,omitempty"`
+	// Phrases are the quoted phrases it required.
+	Phrases []string `json:"phrases,omitempty"`
+	// Model names the embedding model of a vector search.
+	Model string `json:"model,omitempty"`
+}
+
+// SearchChunksInput is the request of FnSearchChunks: the text of chunks found, for
+// snippets, fetched only for the results that will be shown.
+type SearchChunksInput struct {
+	ChunkIDs []int64 `json:"chunk_ids"`
+}
+
+// ChunkText is a chunk's text with its item's title.
+type ChunkText struct {
+	ChunkID int64  `json:"chunk_id"`
+	ItemID  string `json:"item_id"`
+	Title   string `json:"title"`
+	Heading string `json:"heading,omitempty"`
+	Text    string `json:"text"`
+}
+
+// SearchChunksOutput answers FnSearchChunks, in the order asked; unknown IDs are left out.
+type SearchChunksOutput struct {
+	Chunks []ChunkText `json:"chunks"`
+}
