@@ -113,3 +113,45 @@ func FuzzKeywordQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestSuggest(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.MustOpen(t)
+	seedChunks(t, db, "Machine Learning Basics", "manual", []string{"machine-learning"}, "Machines learn patterns; machinery is not machine learning.", "Machine translation works.")
+	seedChunks(t, db, "Macaroni recipes", "manual", []string{"cooking"}, "Macaroni with cheese.")
+	db.RecordQuery(ctx, "machine learning papers")
+	db.RecordQuery(ctx, "unrelated")
+
+	got, err := db.Suggest(ctx, "mach", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"machine learning papers": true, "machine": true, "Machine Learning Basics": true, "machine-learning": true, "machines": true, "machinery": true}
+	for w := range want {
+		found := false
+		for _, g := range got {
+			if g == w {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("suggestions for %q lack %q: %q", "mach", w, got)
+		}
+	}
+	if got[0] != "machine learning papers" {
+		t.Errorf("recent query should come first: %q", got)
+	}
+	// The last word is completed after what was typed before it.
+	got, _ = db.Suggest(ctx, "cheap maca", 5)
+	if len(got) == 0 || got[0] != "cheap macaroni" {
+		t.Errorf("last-word completion: %q", got)
+	}
+	for _, q := range []string{"", "   ", `"`, "%", "_", "ü", "🦀", "a*", `\`} {
+		if _, err := db.Suggest(ctx, q, 5); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+	if got, _ := db.Suggest(ctx, "%", 5); len(got) != 0 {
+		t.Errorf("%% matched as a wildcard: %q", got)
+	}
+}
