@@ -25,6 +25,8 @@ type Store interface {
 	Chunks(ctx context.Context, itemID string) ([]store.Chunk, error)
 	Queue(ctx context.Context) (store.QueueStats, error)
 	RetryItems(ctx context.Context, ids []string) ([]string, error)
+	RecordQuery(ctx context.Context, query string) error
+	Suggest(ctx context.Context, typed string, limit int) ([]string, error)
 	PutSettings(ctx context.Context, values map[string]json.RawMessage) error
 	Ping(ctx context.Context) error
 	SchemaVersion(ctx context.Context) (int, error)
@@ -38,6 +40,8 @@ type Deps struct {
 	Plugins PluginHost
 	// Processing is the background pipeline; nil leaves saved items pending.
 	Processing Processing
+	// Workflows runs interactive workflows (search); nil answers 503.
+	Workflows Workflows
 	Version    string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
@@ -58,6 +62,8 @@ type Server struct {
 	settings   *config.Live
 	plugins    PluginHost
 	processing Processing
+	workflows  Workflows
+	history    chan string
 	version    string
 	token      string
 	extraHosts []string
@@ -73,7 +79,7 @@ type Server struct {
 // New builds the server and its router.
 func New(d Deps) *Server {
 	s := &Server{
-		store: d.Store, settings: d.Settings, plugins: d.Plugins, processing: d.Processing, version: d.Version, token: d.Token,
+		store: d.Store, settings: d.Settings, plugins: d.Plugins, processing: d.Processing, workflows: d.Workflows, version: d.Version, token: d.Token,
 		extraHosts: d.ExtraHosts, serverInfo: d.ServerInfo, log: d.Logger,
 		maxBody: d.MaxBodyBytes, now: d.Now,
 	}
@@ -87,6 +93,8 @@ func New(d Deps) *Server {
 		s.now = time.Now
 	}
 	s.started = s.now()
+	s.history = make(chan string, 256)
+	go s.recordHistory()
 	s.endpoints = s.routes()
 	s.handler = s.buildRouter()
 	return s
@@ -149,6 +157,11 @@ func (s *Server) routes() []endpoint {
 			Handler: s.processingWS},
 		{Method: "GET", Path: "/api/runs/{id}", Tag: "processing", Summary: "A workflow run: plugin version, status, node-by-node timings, attempts and errors",
 			Response: store.Run{}, Handler: s.getRun},
+
+		{Method: "POST", Path: "/api/search", Tag: "search", Summary: "Hybrid search: {query, limit?=10, offset?, mode?, filters?} -> {results:[{item_id, title, snippet, score}], query_type, took_ms}",
+			Request: searchRequest{}, Response: searchResponse{}, Handler: s.search},
+		{Method: "GET", Path: "/api/search/suggestions", Tag: "search", Summary: "Completions of what the user is typing: recent queries, words, titles, tags",
+			Response: suggestionsResponse{}, Query: suggestionsQuery, Handler: s.suggestions},
 
 		{Method: "GET", Path: "/api/settings", Tag: "settings", Summary: "Get all settings (API keys are never returned)",
 			Response: map[string]any{}, Handler: s.getSettings},

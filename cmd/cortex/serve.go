@@ -243,6 +243,7 @@ func NewApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (app *A
 		Settings:   a.settings,
 		Plugins:    a.host,
 		Processing: processing{a.engine, a.queue},
+		Workflows:  a.engine,
 		Version:    version,
 		Token:      cfg.Token,
 		ExtraHosts: extraHosts,
