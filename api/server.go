@@ -42,7 +42,7 @@ type Deps struct {
 	Processing Processing
 	// Workflows runs interactive workflows (search); nil answers 503.
 	Workflows Workflows
-	Version    string
+	Version   string
 	// Token, when set, is required as a bearer token on every request.
 	Token string
 	// ExtraHosts are Host names accepted besides loopback ones (the bind address when it
