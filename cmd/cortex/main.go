@@ -24,6 +24,7 @@ const usage = `usage: cortex [command] [flags]
 commands:
   serve     run the backend on 127.0.0.1:8742 (the default command)
   plugin    new, build, test and develop plugins (cortex plugin -h)
+  eval      measure retrieval quality on a labelled collection (nDCG@10, MRR@10, recall@100)
   bench     measure throughput and latency against a throw-away server
   version   print the version
 
@@ -43,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = serveCommand(ctx, args, stdin, stdout, stderr)
 	case "plugin":
 		err = pluginCommand(ctx, args, stdout, stderr)
+	case "eval":
+		err = evalCommand(ctx, args, stdout, stderr)
 	case "bench":
 		err = benchCommand(ctx, args, stdout, stderr)
 	case "version":
