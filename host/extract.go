@@ -77,13 +77,15 @@ type candidate struct {
 	user     bool
 }
 
-// PickExtractor chooses the extractor for an item: among ready extractors whose URL globs
-// or content types match, the highest priority wins; on a tie a URL match beats a
-// content-type match, and a user plugin beats a built-in one.
+// PickExtractor chooses the extractor for an item: among extractors whose URL globs or
+// content types match, the highest priority wins; on a tie a URL match beats a
+// content-type match, and a user plugin beats a built-in one. Extractors still loading
+// count (by their manifest's rules): calling one waits for it, which is what an item saved
+// right after start-up needs. One that failed to load does not.
 func (h *Host) PickExtractor(rawURL, contentType string) (string, error) {
 	var cands []candidate
 	for _, p := range h.Plugins() {
-		if p.Kind != abi.KindExtractor || p.State != StateReady || p.Match == nil {
+		if p.Kind != abi.KindExtractor || p.State == StateFailed || p.Match == nil {
 			continue
 		}
 		c := candidate{name: p.Name, priority: p.Match.Priority, user: p.Source != SourceBuiltin}

@@ -231,7 +231,9 @@ func (h *Host) reconcile(ctx context.Context, force bool) ([]string, error) {
 	for name, spec := range specs {
 		sl, ok := h.slots[name]
 		if !ok {
-			sl = &slot{name: name, stats: &stats{}, state: StateLoading, loading: make(chan struct{})}
+			// The spec is known before the first load finishes, so the plugin is listed
+			// with its kind while it compiles and a call can wait for it.
+			sl = &slot{name: name, stats: &stats{}, state: StateLoading, loading: make(chan struct{}), spec: spec}
 			h.slots[name] = sl
 		}
 		started = append(started, name)
