@@ -115,7 +115,9 @@ func TestProviderDownMakesJobsWait(t *testing.T) {
 		t.Fatalf("item does not say why it waits: status %s error %q", it.Status, it.Error)
 	}
 	var q struct {
-		Waiting []struct{ ItemID string `json:"item_id"` }
+		Waiting []struct {
+			ItemID string `json:"item_id"`
+		}
 	}
 	c.do("GET", "/api/processing/queue", nil, &q)
 	if len(q.Waiting) != 1 || q.Waiting[0].ItemID != id {
