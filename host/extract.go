@@ -143,7 +143,7 @@ func (h *Host) Extract(ctx context.Context, in abi.ExtractInput) (abi.ExtractRes
 	if err != nil {
 		return abi.ExtractResult{}, err
 	}
-	raw, err := json.Marshal(in)
+	raw, err := marshal(in)
 	if err != nil {
 		return abi.ExtractResult{}, err
 	}

@@ -144,7 +144,7 @@ func envelope(data any, err error) []byte {
 	} else {
 		res.OK = true
 		if data != nil {
-			raw, merr := json.Marshal(data)
+			raw, merr := marshal(data)
 			if merr != nil {
 				res = abi.Result{Error: &abi.Error{Code: abi.ErrInternal, Message: "encode result: " + merr.Error()}}
 			} else {
@@ -152,7 +152,7 @@ func envelope(data any, err error) []byte {
 			}
 		}
 	}
-	out, _ := json.Marshal(res)
+	out, _ := marshal(res)
 	return out
 }
 
