@@ -431,7 +431,8 @@ func TestSoakMemoryStaysFlat(t *testing.T) {
 		last.Sys, last.NumGC = m["sys"], m["num_gc"]
 	}
 	t.Logf("guest memory after 500 calls: %d KiB (%d GCs); after 10,000: %d KiB (%d GCs)", first.Sys>>10, first.NumGC, last.Sys>>10, last.NumGC)
-	if last.NumGC <= first.NumGC+100 {
+	// The failure this guards against is the collector stopping altogether.
+	if last.NumGC <= first.NumGC+10 {
 		t.Errorf("garbage collection stopped: %d cycles after 500 calls, %d after 10,000", first.NumGC, last.NumGC)
 	}
 	if last.Sys > first.Sys*3/2+(8<<20) {

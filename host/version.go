@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,10 +119,14 @@ func (h *Host) loadVersion(ctx context.Context, spec Spec, wasm []byte, st *stat
 	if err := checkImports(ctx, h.cache, wasm, &v.spec); err != nil {
 		return nil, err
 	}
+	config := map[string]string{abi.ConfigMemoryLimitMB: strconv.Itoa(v.limits.MemoryMB)}
+	for k, val := range spec.Config {
+		config[k] = val
+	}
 	manifest := extism.Manifest{
 		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}},
 		Memory: &extism.ManifestMemory{MaxPages: v.limits.memoryPages()},
-		Config: spec.Config,
+		Config: config,
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithCompilationCache(h.cache).

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
 
 	"github.com/extism/go-pdk"
 
@@ -17,6 +20,7 @@ import (
 // calls fn, and writes Out as JSON output, or the error. Return its result from the
 // //go:wasmexport function.
 func Handle[In, Out any](fn func(In) (Out, error)) int32 {
+	tuneGC.Do(setGC)
 	defer yield()
 	var in In
 	if raw := pdk.Input(); len(raw) > 0 {
@@ -38,6 +42,7 @@ func Handle[In, Out any](fn func(In) (Out, error)) int32 {
 
 // HandleRaw is Handle for exports that deal in raw bytes.
 func HandleRaw(fn func(input []byte) ([]byte, error)) int32 {
+	tuneGC.Do(setGC)
 	defer yield()
 	out, err := protect(func() ([]byte, error) { return fn(pdk.Input()) })
 	if err != nil {
@@ -57,6 +62,24 @@ func Describe(d abi.Description) int32 {
 	}
 	pdk.Output(body)
 	return 0
+}
+
+var tuneGC sync.Once
+
+// setGC trades memory the plugin may use for time: garbage collection in Wasm is slow, so
+// the collector runs less often (GOGC 400) while a soft limit at three quarters of the
+// plugin's memory limit (which the host passes as config) keeps it from running out.
+func setGC() {
+	raw, ok := pdk.GetConfig(abi.ConfigMemoryLimitMB)
+	if !ok {
+		return
+	}
+	mb, err := strconv.Atoi(raw)
+	if err != nil || mb <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(int64(mb) << 20 * 3 / 4)
+	debug.SetGCPercent(400)
 }
 
 // protect turns a panic in fn into an error, so a bug fails one call with a message

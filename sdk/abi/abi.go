@@ -121,6 +121,10 @@ var HostFunctions = map[string]string{
 	FnHTTPFetch: CapHTTP,
 }
 
+// ConfigMemoryLimitMB is the Extism config key in which the host tells every plugin its
+// memory limit, so a guest runtime can size its garbage collection to it.
+const ConfigMemoryLimitMB = "cortex.memory_limit_mb"
+
 // Result is the envelope every host function answers with.
 type Result struct {
 	OK    bool            `json:"ok"`
