@@ -67,7 +67,7 @@ func searchRequest(req []byte) (abi.SearchInput, store.SearchFilter, error) {
 func toHits(hits []store.ChunkHit) []abi.ChunkHit {
 	out := make([]abi.ChunkHit, len(hits))
 	for i, h := range hits {
-		out[i] = abi.ChunkHit{ChunkID: h.ChunkID, ItemID: h.ItemID, Ordinal: h.Ordinal, Score: h.Score}
+		out[i] = abi.ChunkHit{ChunkID: h.ChunkID, ItemID: h.ItemID, Ordinal: h.Ordinal, Score: h.Score, Exact: h.Exact}
 	}
 	return out
 }

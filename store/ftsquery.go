@@ -15,6 +15,10 @@ type KeywordQuery struct {
 	Terms []string
 	// Phrases are the quoted phrases, each as its words.
 	Phrases [][]string
+	// Compounds are tokens typed as one but split by FTS5 ("QX-7731-ZB", "node.js",
+	// "ERR_CONN_RESET"), each as its parts. They are searched as optional phrases, so the
+	// exact identifier outranks documents that share only some of its parts.
+	Compounds [][]string
 	// Match is the FTS5 MATCH expression; "" means nothing searchable was typed.
 	Match string
 }
@@ -51,15 +55,18 @@ func ParseKeywordQuery(q string) KeywordQuery {
 		open := strings.IndexByte(rest, '"')
 		if open < 0 {
 			words = append(words, splitWords(rest)...)
+			kq.Compounds = append(kq.Compounds, compounds(rest)...)
 			break
 		}
 		close := strings.IndexByte(rest[open+1:], '"')
 		if close < 0 {
 			// An unbalanced quote is just a character.
 			words = append(words, splitWords(rest)...)
+			kq.Compounds = append(kq.Compounds, compounds(rest)...)
 			break
 		}
 		words = append(words, splitWords(rest[:open])...)
+		kq.Compounds = append(kq.Compounds, compounds(rest[:open])...)
 		if phrase := splitWords(rest[open+1 : open+1+close]); len(phrase) > 1 {
 			kq.Phrases = append(kq.Phrases, phrase)
 		} else {
@@ -105,6 +112,17 @@ func splitWords(s string) []string {
 	})
 }
 
+// compounds finds the whitespace-separated tokens of s that FTS5 splits into several words.
+func compounds(s string) [][]string {
+	var out [][]string
+	for _, tok := range strings.Fields(s) {
+		if parts := splitWords(tok); len(parts) > 1 && len(parts) <= 8 {
+			out = append(out, parts)
+		}
+	}
+	return out
+}
+
 // quote makes a string an FTS5 string literal: whatever it holds is text, not syntax.
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
@@ -115,6 +133,9 @@ func (kq KeywordQuery) match() string {
 	var required, optional []string
 	for _, p := range kq.Phrases {
 		required = append(required, quote(strings.Join(p, " ")))
+	}
+	for _, c := range kq.Compounds {
+		optional = append(optional, quote(strings.Join(c, " ")))
 	}
 	for _, t := range kq.Terms {
 		optional = append(optional, quote(t))

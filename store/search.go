@@ -69,6 +69,8 @@ type ChunkHit struct {
 	Ordinal int     `json:"ordinal"`
 	Score   float64 `json:"score"`
 	Text    string  `json:"text,omitempty"`
+	// Exact marks a keyword hit that contains the query's identifiers and phrases whole.
+	Exact bool `json:"exact,omitempty"`
 }
 
 // bm25Weights weight the title column over the text column.
@@ -77,6 +79,10 @@ const bm25Weights = "2.0, 1.0"
 // KeywordSearch ranks chunks by BM25 against q, best first. FTS5 first picks the best
 // candidates on its own (its fast ORDER BY rank LIMIT path); the filter is applied to
 // those, with a wider candidate pool when a filter is set.
+//
+// When the query holds identifiers that FTS5 splits ("QX-7731-ZB"), chunks containing all
+// of them exactly come first: BM25 alone favours a short chunk that shares two of an
+// identifier's three parts over a long one that contains it whole.
 func (db *DB) KeywordSearch(ctx context.Context, q KeywordQuery, f SearchFilter, limit int, withText bool) ([]ChunkHit, error) {
 	if q.Match == "" || limit <= 0 {
 		return []ChunkHit{}, nil
@@ -84,6 +90,40 @@ func (db *DB) KeywordSearch(ctx context.Context, q KeywordQuery, f SearchFilter,
 	if !db.hasFTS {
 		return nil, fmt.Errorf("keyword search: %w", ErrNoFTS5)
 	}
+	if len(q.Compounds) == 0 {
+		return db.keywordSearch(ctx, q.Match, f, limit, withText)
+	}
+	exact := make([]string, 0, len(q.Compounds)+len(q.Phrases))
+	for _, p := range append(append([][]string{}, q.Phrases...), q.Compounds...) {
+		exact = append(exact, quote(strings.Join(p, " ")))
+	}
+	first, err := db.keywordSearch(ctx, strings.Join(exact, " AND "), f, limit, withText)
+	if err != nil {
+		return nil, err
+	}
+	for i := range first {
+		first[i].Exact = true
+	}
+	rest, err := db.keywordSearch(ctx, q.Match, f, limit, withText)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(first))
+	for _, h := range first {
+		seen[h.ChunkID] = true
+	}
+	for _, h := range rest {
+		if len(first) >= limit {
+			break
+		}
+		if !seen[h.ChunkID] {
+			first = append(first, h)
+		}
+	}
+	return first, nil
+}
+
+func (db *DB) keywordSearch(ctx context.Context, match string, f SearchFilter, limit int, withText bool) ([]ChunkHit, error) {
 	candidates := max(limit*4, 200)
 	if !f.IsZero() {
 		candidates = max(limit*50, 5000)
@@ -98,9 +138,9 @@ func (db *DB) KeywordSearch(ctx context.Context, q KeywordQuery, f SearchFilter,
 		      ORDER BY rank LIMIT ?) m
 		JOIN chunks c ON c.id = m.rowid JOIN items i ON i.id = c.item_id
 		WHERE ` + cond + ` ORDER BY m.rank LIMIT ?`
-	rows, err := db.read.QueryContext(ctx, query, append(append([]any{q.Match, candidates}, args...), limit)...)
+	rows, err := db.read.QueryContext(ctx, query, append(append([]any{match, candidates}, args...), limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("keyword search %q: %w", q.Match, err)
+		return nil, fmt.Errorf("keyword search %q: %w", match, err)
 	}
 	defer rows.Close()
 	hits := []ChunkHit{}

@@ -88,6 +88,8 @@ func TestParseKeywordQuery(t *testing.T) {
 		{"the", `"the"`},
 		{`say "hi"`, `"say" OR "hi"`},
 		{"AND OR NOT", `"and or not"`},
+		{"QX-7731-ZB", `"qx 7731 zb" OR "qx" OR "7731" OR "zb"`},
+		{"node.js streams", `"node js" OR "node" OR "js" OR "streams"`},
 		{"", ``},
 		{"!!! ???", ``},
 	}

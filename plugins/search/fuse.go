@@ -11,6 +11,8 @@ import (
 type hitRef struct {
 	ChunkID int64  `json:"chunk_id"`
 	ItemID  string `json:"item_id"`
+	// Exact keyword hits contain the query's identifiers or phrases whole.
+	Exact bool `json:"exact,omitempty"`
 }
 
 // weights are the two lists' weights in the fusion.
@@ -94,6 +96,12 @@ func fuse(kw, vec []hitRef, f fusion) []fusedItem {
 			if r := rank(c); *r == 0 { // a chunk listed twice keeps its better rank
 				*r = int64(i + 1)
 				c.score += w / (f.K + float64(i+1))
+				if h.Exact {
+					// An exact identifier or phrase match counts as a third list: with
+					// RRF's flat ranks, a chunk that merely shares parts of an identifier
+					// but is close in both lists would otherwise outrank it.
+					c.score += w / (f.K + float64(i+1))
+				}
 			}
 		}
 	}

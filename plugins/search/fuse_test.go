@@ -20,8 +20,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
 //
 // A's best chunk is c3; the best possible score is 1.7/61 = 0.0278689.
 func TestFuseRRF(t *testing.T) {
-	kw := []hitRef{{1, "A"}, {2, "B"}, {3, "A"}}
-	vec := []hitRef{{3, "A"}, {4, "C"}}
+	kw := []hitRef{{ChunkID: 1, ItemID: "A"}, {ChunkID: 2, ItemID: "B"}, {ChunkID: 3, ItemID: "A"}}
+	vec := []hitRef{{ChunkID: 3, ItemID: "A"}, {ChunkID: 4, ItemID: "C"}}
 	f := fusion{K: 60, W: weights{1, 0.7}, UseKeyword: true, UseVector: true}
 	got := fuse(kw, vec, f)
 	want := []fusedItem{
@@ -60,8 +60,8 @@ func TestFuseRRF(t *testing.T) {
 func TestFuseTieBreaks(t *testing.T) {
 	// B and A both have a chunk at keyword #1 / vector #1 mirrored, so the same score; A
 	// has two chunks found, B one; C and D tie on everything but the ID.
-	kw := []hitRef{{10, "B"}, {20, "A"}, {30, "D"}, {40, "C"}, {21, "A"}}
-	vec := []hitRef{{20, "A"}, {10, "B"}, {40, "C"}, {30, "D"}}
+	kw := []hitRef{{ChunkID: 10, ItemID: "B"}, {ChunkID: 20, ItemID: "A"}, {ChunkID: 30, ItemID: "D"}, {ChunkID: 40, ItemID: "C"}, {ChunkID: 21, ItemID: "A"}}
+	vec := []hitRef{{ChunkID: 20, ItemID: "A"}, {ChunkID: 10, ItemID: "B"}, {ChunkID: 40, ItemID: "C"}, {ChunkID: 30, ItemID: "D"}}
 	got := fuse(kw, vec, fusion{K: 60, W: weights{1, 1}, UseKeyword: true, UseVector: true})
 	var order []string
 	for _, it := range got {
@@ -74,7 +74,7 @@ func TestFuseTieBreaks(t *testing.T) {
 		t.Errorf("A: %+v, want best chunk 20 of 2", got[0])
 	}
 	// The same chunk listed twice in one list counts once, at its better rank.
-	dup := fuse([]hitRef{{1, "A"}, {1, "A"}}, nil, fusion{K: 60, W: weights{1, 1}, UseKeyword: true})
+	dup := fuse([]hitRef{{ChunkID: 1, ItemID: "A"}, {ChunkID: 1, ItemID: "A"}}, nil, fusion{K: 60, W: weights{1, 1}, UseKeyword: true})
 	if len(dup) != 1 || !near(dup[0].Score, 1.0/61) || dup[0].KeywordRank != 1 || dup[0].Chunks != 1 {
 		t.Errorf("duplicate chunk: %+v", dup)
 	}
@@ -85,9 +85,9 @@ func TestFuseTieBreaks(t *testing.T) {
 func TestFuseKeepsKeywordOnlyHits(t *testing.T) {
 	var vec []hitRef
 	for i := range 200 {
-		vec = append(vec, hitRef{int64(1000 + i), fmt.Sprintf("v%03d", i)})
+		vec = append(vec, hitRef{ChunkID: int64(1000 + i), ItemID: fmt.Sprintf("v%03d", i)})
 	}
-	kw := []hitRef{{1, "exact"}}
+	kw := []hitRef{{ChunkID: 1, ItemID: "exact"}}
 	got := fuse(kw, vec, fusion{K: 60, W: defaultWeights[typeSimple], UseKeyword: true, UseVector: true})
 	if len(got) != 201 {
 		t.Fatalf("%d items, want the union of 201", len(got))
@@ -97,7 +97,7 @@ func TestFuseKeepsKeywordOnlyHits(t *testing.T) {
 	}
 	// Ranked last by the vector list, it is still there and still above vector-only
 	// neighbours of its vector rank.
-	vec = append(vec, hitRef{1, "exact"})
+	vec = append(vec, hitRef{ChunkID: 1, ItemID: "exact"})
 	got = fuse(kw, vec, fusion{K: 60, W: defaultWeights[typeQuestion], UseKeyword: true, UseVector: true})
 	if got[0].ItemID != "exact" || got[0].VectorRank != 201 {
 		t.Errorf("first %+v, want the exact keyword hit at vector rank 201", got[0])
@@ -113,5 +113,16 @@ func TestPage(t *testing.T) {
 		if got := fmt.Sprint(page(xs, tc.offset, tc.limit)); got != tc.want {
 			t.Errorf("page(%d, %d) = %s, want %s", tc.offset, tc.limit, got, tc.want)
 		}
+	}
+}
+
+// An exact identifier match the vector list ranks low still beats chunks that only share
+// parts of the identifier but sit high in both lists.
+func TestFuseExactHitBoost(t *testing.T) {
+	kw := []hitRef{{ChunkID: 1, ItemID: "exact", Exact: true}, {ChunkID: 2, ItemID: "a"}, {ChunkID: 3, ItemID: "b"}}
+	vec := []hitRef{{ChunkID: 2, ItemID: "a"}, {ChunkID: 3, ItemID: "b"}, {ChunkID: 4, ItemID: "c"}, {ChunkID: 1, ItemID: "exact"}}
+	got := fuse(kw, vec, fusion{K: 60, W: weights{1, 0.7}, UseKeyword: true, UseVector: true})
+	if got[0].ItemID != "exact" {
+		t.Fatalf("order %+v; want the exact hit first", got)
 	}
 }

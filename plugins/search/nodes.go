@@ -282,7 +282,7 @@ func refs(hits []abi.ChunkHit, limit int) []hitRef {
 	}
 	out := make([]hitRef, 0, min(len(hits), limit))
 	for _, h := range hits[:min(len(hits), limit)] {
-		out = append(out, hitRef{ChunkID: h.ChunkID, ItemID: h.ItemID})
+		out = append(out, hitRef{ChunkID: h.ChunkID, ItemID: h.ItemID, Exact: h.Exact})
 	}
 	return out
 }

@@ -308,6 +308,9 @@ type ChunkHit struct {
 	ItemID  string  `json:"item_id"`
 	Ordinal int     `json:"ordinal"`
 	Score   float64 `json:"score"`
+	// Exact marks keyword hits that contain every identifier and phrase of the query
+	// exactly; they lead the keyword list.
+	Exact bool `json:"exact,omitempty"`
 }
 
 // SearchOutput answers FnSearchKeyword and FnSearchVector.
