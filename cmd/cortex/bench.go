@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	items := fs.Int("items", 2000, "items to create per scenario")
 	chunks := fs.Int("chunks", 2000, "chunks to embed in the embedder scenario")
 	pages := fs.Int("pages", 1000, "web pages to ingest per concurrency level (0 skips ingestion)")
+	searchSizes := fs.String("search-chunks", "10000,100000", "chunk counts to measure search at (empty skips)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -98,6 +100,16 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintln(stdout)
 		printIngest(stdout, results, source)
+	}
+	for _, f := range strings.Split(*searchSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			continue
+		}
+		fmt.Fprintln(stdout)
+		if err := benchSearch(ctx, n, stdout); err != nil {
+			return err
+		}
 	}
 	return nil
 }
