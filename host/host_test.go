@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/cortexhq/cortex/host"
@@ -437,5 +438,83 @@ func TestSoakMemoryStaysFlat(t *testing.T) {
 	}
 	if last.Sys > first.Sys*3/2+(8<<20) {
 		t.Errorf("guest memory grew from %d to %d KiB over 9,500 calls of 64 KiB garbage", first.Sys>>10, last.Sys>>10)
+	}
+}
+
+// TestExtractorPrecedence: the highest priority wins; at equal priority a URL-glob match
+// beats a content-type match and a user plugin beats a built-in one; a user entry of a
+// built-in's name replaces it.
+func TestExtractorPrecedence(t *testing.T) {
+	plain, err := os.ReadFile(wasm.plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := fstest.MapFS{
+		"plugins.toml": {Data: []byte(`
+[[plugin]]
+name = "generic"
+kind = "extractor"
+wasm = "plain.wasm"
+[plugin.match]
+content_types = ["text/x-shout"]
+
+[[plugin]]
+name = "replaced"
+kind = "extractor"
+wasm = "plain.wasm"
+[plugin.match]
+content_types = ["text/x-other"]
+`)},
+		"plain.wasm": {Data: plain},
+	}
+	dir := t.TempDir()
+	copyFile(t, wasm.plain, filepath.Join(dir, "plain.wasm"))
+	os.WriteFile(filepath.Join(dir, "plugins.toml"), []byte(`
+[[plugin]]
+name = "site-specific"
+kind = "extractor"
+wasm = "plain.wasm"
+[plugin.match]
+url_globs = ["https://example.org/*"]
+
+[[plugin]]
+name = "fallback"
+kind = "extractor"
+wasm = "plain.wasm"
+[plugin.match]
+content_types = ["text/*"]
+priority = -1
+
+[[plugin]]
+name = "replaced"
+kind = "extractor"
+wasm = "plain.wasm"
+[plugin.match]
+content_types = ["text/x-other"]
+priority = 3
+`), 0o644)
+	h, err := host.New(context.Background(), host.Options{Builtin: builtin, PluginsDir: dir,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	h.WaitReady(context.Background())
+	for _, tc := range []struct{ url, ctype, want string }{
+		{"https://example.org/recipe/1", "text/x-shout", "site-specific"},
+		{"https://other.org/a", "text/x-shout", "generic"},
+		{"https://other.org/a", "text/plain", "fallback"},
+		{"", "text/x-other", "replaced"},
+	} {
+		got, err := h.PickExtractor(tc.url, tc.ctype)
+		if err != nil || got != tc.want {
+			t.Errorf("PickExtractor(%q, %q) = %q, %v; want %q", tc.url, tc.ctype, got, err, tc.want)
+		}
+	}
+	if info, _ := h.Plugin("replaced"); info.Source != host.SourceUser || info.Match.Priority != 3 {
+		t.Errorf("user entry did not replace the built-in: %+v", info)
+	}
+	if _, err := h.PickExtractor("", "application/pdf"); !errors.Is(err, host.ErrNotFound) {
+		t.Errorf("no extractor for a PDF: err = %v", err)
 	}
 }
