@@ -79,12 +79,11 @@ func call(fn func(uint64) uint64, in any, out any) error {
 	if err != nil {
 		return fmt.Errorf("encode host request: %w", err)
 	}
+	// No Free: each is a call into Extism's kernel (the dearest part of a round trip), and
+	// the kernel drops everything a call allocated when the next call starts anyway.
 	mem := pdk.AllocateBytes(req)
-	resOffset := fn(mem.Offset())
-	mem.Free()
-	res := pdk.FindMemory(resOffset)
+	res := pdk.FindMemory(fn(mem.Offset()))
 	raw := res.ReadBytes()
-	res.Free()
 	var env abi.Result
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return fmt.Errorf("decode host response: %w", err)
