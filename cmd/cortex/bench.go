@@ -37,45 +37,34 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	base := *addr
-	var app *App
-	if base == "" {
-		dir, err := os.MkdirTemp("", "cortex-bench-")
+	// Each scenario gets a fresh server (unless --addr names one), so the processing one
+	// scenario queues does not run on into the next.
+	withServer := func(fn func(app *App, url string) error) error {
+		if *addr != "" {
+			return fn(nil, "http://"+*addr)
+		}
+		app, url, stop, err := startBenchServer(ctx, nil)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		cfg := config.Default()
-		cfg.DataDir, cfg.Port = dir, 0
-		cfg.ApplyDerived()
-		app, err = NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			return err
-		}
-		ready := make(chan string, 1)
-		served := make(chan struct{})
-		sctx, cancel := context.WithCancel(ctx)
-		go func() {
-			defer close(served)
-			app.Serve(sctx, func(a string) { ready <- a })
-		}()
-		defer func() {
-			cancel()
-			<-served
-			app.Close()
-		}()
-		base = <-ready
+		defer stop()
+		return fn(app, url)
 	}
-	url := "http://" + base
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tops\tops/s\tp50\tp95\tp99\t")
 	for _, conc := range []int{1, 8} {
-		r, err := benchCreateItems(ctx, url, *items, conc)
+		err := withServer(func(_ *App, url string) error {
+			r, err := benchCreateItems(ctx, url, *items, conc)
+			if err != nil {
+				return err
+			}
+			r.print(tw, fmt.Sprintf("POST /api/items, %d client(s)", conc))
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		r.print(tw, fmt.Sprintf("POST /api/items, %d client(s)", conc))
 	}
 	r, err := benchLocalEmbed(ctx, *chunks)
 	if err != nil {
@@ -85,18 +74,21 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if *pages > 0 && app != nil {
-		if err := app.host.WaitReady(ctx); err != nil {
-			return err
-		}
+	if *pages > 0 && *addr == "" {
 		pageSet, source := benchPages(*pages)
 		var results []ingestResult
 		for _, conc := range []int{1, 2} {
-			res, err := benchIngest(ctx, app, url, pageSet, conc)
+			err := withServer(func(app *App, url string) error {
+				if err := app.host.WaitReady(ctx); err != nil {
+					return err
+				}
+				res, err := benchIngest(ctx, app, url, pageSet, conc)
+				results = append(results, res)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			results = append(results, res)
 		}
 		fmt.Fprintln(stdout)
 		printIngest(stdout, results, source)
@@ -112,6 +104,44 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	return nil
+}
+
+// startBenchServer runs a server in-process on a throw-away data directory. seed, when
+// set, runs before the server (and its processing queue) starts.
+func startBenchServer(ctx context.Context, seed func(app *App) error) (*App, string, func(), error) {
+	dir, err := os.MkdirTemp("", "cortex-bench-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Port = dir, 0
+	cfg.ApplyDerived()
+	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", nil, err
+	}
+	if seed != nil {
+		if err := seed(app); err != nil {
+			app.Close()
+			os.RemoveAll(dir)
+			return nil, "", nil, err
+		}
+	}
+	ready := make(chan string, 1)
+	served := make(chan struct{})
+	sctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer close(served)
+		app.Serve(sctx, func(a string) { ready <- a })
+	}()
+	stop := func() {
+		cancel()
+		<-served
+		app.Close()
+		os.RemoveAll(dir)
+	}
+	return app, "http://" + <-ready, stop, nil
 }
 
 type benchResult struct {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -18,7 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cortexhq/cortex/internal/config"
 	"github.com/cortexhq/cortex/providers"
 	"github.com/cortexhq/cortex/providers/local"
 	"github.com/cortexhq/cortex/store"
@@ -28,39 +26,20 @@ import (
 // are written straight into the store (with the local embedder's vectors) rather than
 // through processing, which would take hours at 100k: what is measured is the search.
 func benchSearch(ctx context.Context, n int, stdout io.Writer) error {
-	dir, err := os.MkdirTemp("", "cortex-bench-search-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cfg := config.Default()
-	cfg.DataDir, cfg.Port = dir, 0
-	cfg.ApplyDerived()
-	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return err
-	}
 	// Seeded before the server (and its queue) starts, with their jobs marked done, so
 	// processing does not redo the items while search is measured.
-	start := time.Now()
-	if err := seedChunks(ctx, app.db, n); err != nil {
-		app.Close()
+	var seeded time.Duration
+	app, base, stop, err := startBenchServer(ctx, func(app *App) error {
+		start := time.Now()
+		err := seedChunks(ctx, app.db, n)
+		seeded = time.Since(start)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	seeded := time.Since(start)
-	ready := make(chan string, 1)
-	served := make(chan struct{})
-	sctx, cancel := context.WithCancel(ctx)
-	go func() {
-		defer close(served)
-		app.Serve(sctx, func(a string) { ready <- a })
-	}()
-	defer func() {
-		cancel()
-		<-served
-		app.Close()
-	}()
-	base := "http://" + <-ready
+	defer stop()
+	dir := app.cfg.DataDir
 	if err := app.host.WaitReady(ctx); err != nil {
 		return err
 	}
