@@ -40,6 +40,42 @@ func Handle[In, Out any](fn func(In) (Out, error)) int32 {
 	return 0
 }
 
+// HandleNode runs step as a workflow node: the run's state arrives decoded into S and
+// leaves encoded, in one JSON pass each way. (Going through abi.NodeInput's raw state
+// would decode and encode the state twice; JSON is among the dearest work a Go guest does
+// in Wasm.) step returns the node to go to next: "" for the graph's default edge,
+// abi.End to finish.
+func HandleNode[S any](step func(in abi.NodeInput, state *S) (next string, err error)) int32 {
+	tuneGC.Do(setGC)
+	defer yield()
+	var in struct {
+		RunID   string `json:"run_id"`
+		Node    string `json:"node"`
+		Attempt int    `json:"attempt"`
+		State   S      `json:"state"`
+	}
+	if raw := pdk.Input(); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return fail(fmt.Errorf("decode node input: %w", err))
+		}
+	}
+	next, err := protect(func() (string, error) {
+		return step(abi.NodeInput{RunID: in.RunID, Node: in.Node, Attempt: in.Attempt}, &in.State)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	body, err := json.Marshal(struct {
+		State *S     `json:"state"`
+		Next  string `json:"next,omitempty"`
+	}{&in.State, next})
+	if err != nil {
+		return fail(fmt.Errorf("encode node output: %w", err))
+	}
+	pdk.Output(body)
+	return 0
+}
+
 // HandleRaw is Handle for exports that deal in raw bytes.
 func HandleRaw(fn func(input []byte) ([]byte, error)) int32 {
 	tuneGC.Do(setGC)

@@ -151,7 +151,12 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // it returns item ID -> document IDs (identical documents share an item).
 func ingestCollection(ctx context.Context, app *App, base string, docs []evalDoc) (map[string][]string, error) {
 	itemDocs := map[string][]string{}
+	skipped := 0
 	for _, d := range docs {
+		if strings.TrimSpace(d.Title+d.Text) == "" {
+			skipped++ // nothing to save; judged as relevant, it simply counts as missed
+			continue
+		}
 		body, _ := json.Marshal(map[string]any{"title": d.Title, "content": d.Text, "content_type": "text/plain",
 			"source": "eval", "metadata": map[string]string{"doc_id": d.ID}})
 		resp, err := http.Post(base+"/api/items", "application/json", bytes.NewReader(body))
@@ -165,6 +170,9 @@ func ingestCollection(ctx context.Context, app *App, base string, docs []evalDoc
 			return nil, fmt.Errorf("save document %s: status %d", d.ID, resp.StatusCode)
 		}
 		itemDocs[out.ID] = append(itemDocs[out.ID], d.ID)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(os.Stderr, "skipped %d empty documents\n", skipped)
 	}
 	for {
 		st, err := app.db.Queue(ctx)
@@ -205,7 +213,7 @@ func (m metrics) print(w io.Writer, name string) {
 func evaluate(ctx context.Context, app *App, queries []evalQuery, judged qrels, itemDocs map[string][]string, mode string, tuning map[string]float64) (metrics, error) {
 	var m metrics
 	for _, q := range queries {
-		state := map[string]any{"query": q.Text, "limit": 100, "offset": 0, "mode": mode}
+		state := map[string]any{"query": q.Text, "limit": 100, "offset": 0, "mode": mode, "no_snippets": true}
 		if tuning != nil {
 			state["tuning"] = tuning
 		}

@@ -15,22 +15,22 @@ var wf = &workflow{h: sdkHost{}}
 func describe() int32 { return sdk.Describe(description) }
 
 //go:wasmexport fetch
-func fetch() int32 { return sdk.Handle(wf.node(wf.fetch)) }
+func fetch() int32 { return sdk.HandleNode(wf.step(wf.fetch)) }
 
 //go:wasmexport extract
-func extract() int32 { return sdk.Handle(wf.node(wf.extract)) }
+func extract() int32 { return sdk.HandleNode(wf.step(wf.extract)) }
 
 //go:wasmexport chunk
-func chunk() int32 { return sdk.Handle(wf.node(wf.chunk)) }
+func chunk() int32 { return sdk.HandleNode(wf.step(wf.chunk)) }
 
 //go:wasmexport index
-func index() int32 { return sdk.Handle(wf.node(wf.index)) }
+func index() int32 { return sdk.HandleNode(wf.step(wf.index)) }
 
 //go:wasmexport enrich
-func enrich() int32 { return sdk.Handle(wf.node(wf.enrich)) }
+func enrich() int32 { return sdk.HandleNode(wf.step(wf.enrich)) }
 
 //go:wasmexport connect
-func connect() int32 { return sdk.Handle(wf.node(wf.connect)) }
+func connect() int32 { return sdk.HandleNode(wf.step(wf.connect)) }
 
 func main() {}
 

@@ -88,8 +88,20 @@ const (
 
 type workflow struct{ h hostAPI }
 
-// node adapts a step to the node ABI: decode the state, run, encode the state.
-func (w *workflow) node(step func(*runState) (string, error)) func(abi.NodeInput) (abi.NodeOutput, error) {
+// step adapts a node to sdk.HandleNode, which hands it the state already decoded.
+func (w *workflow) step(fn func(*runState) (string, error)) func(abi.NodeInput, *runState) (string, error) {
+	return func(_ abi.NodeInput, st *runState) (string, error) {
+		if st.ItemID == "" {
+			return "", permanent(abi.ErrInvalid, "the state has no item_id")
+		}
+		return fn(st)
+	}
+}
+
+// node adapts a step to the node ABI with the state as raw JSON (the native tests' way
+// in): decode the state, run, encode the state.
+func (w *workflow) node(fn func(*runState) (string, error)) func(abi.NodeInput) (abi.NodeOutput, error) {
+	run := w.step(fn)
 	return func(in abi.NodeInput) (abi.NodeOutput, error) {
 		var st runState
 		if len(in.State) > 0 {
@@ -97,10 +109,7 @@ func (w *workflow) node(step func(*runState) (string, error)) func(abi.NodeInput
 				return abi.NodeOutput{}, permanent(abi.ErrInvalid, "decode state: %v", err)
 			}
 		}
-		if st.ItemID == "" {
-			return abi.NodeOutput{}, permanent(abi.ErrInvalid, "the state has no item_id")
-		}
-		next, err := step(&st)
+		next, err := run(in, &st)
 		if err != nil {
 			return abi.NodeOutput{}, err
 		}

@@ -13,16 +13,16 @@ var wf = &workflow{h: sdkHost{}}
 func describe() int32 { return sdk.Describe(description) }
 
 //go:wasmexport classify
-func classifyExport() int32 { return sdk.Handle(wf.node(wf.classify)) }
+func classifyExport() int32 { return sdk.HandleNode(wf.step(wf.classify)) }
 
 //go:wasmexport retrieve
-func retrieve() int32 { return sdk.Handle(wf.node(wf.retrieve)) }
+func retrieve() int32 { return sdk.HandleNode(wf.step(wf.retrieve)) }
 
 //go:wasmexport fuse
-func fuseExport() int32 { return sdk.Handle(wf.node(wf.fuse)) }
+func fuseExport() int32 { return sdk.HandleNode(wf.step(wf.fuse)) }
 
 //go:wasmexport snippet
-func snippetExport() int32 { return sdk.Handle(wf.node(wf.snippet)) }
+func snippetExport() int32 { return sdk.HandleNode(wf.step(wf.snippet)) }
 
 func main() {}
 

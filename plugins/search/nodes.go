@@ -58,6 +58,8 @@ type searchState struct {
 	Mode    string            `json:"mode"`
 	Filters abi.SearchFilters `json:"filters"`
 	Tuning  *tuning           `json:"tuning,omitempty"`
+	// NoSnippets skips the snippet node's work (the evaluator needs only the ranking).
+	NoSnippets bool `json:"no_snippets,omitempty"`
 
 	// The answer.
 	QueryType string   `json:"query_type"`
@@ -98,8 +100,21 @@ type result struct {
 
 type workflow struct{ h hostAPI }
 
-// node adapts a step to the node ABI: decode the state, run, encode the state.
-func (w *workflow) node(step func(*searchState) (string, error)) func(abi.NodeInput) (abi.NodeOutput, error) {
+// step adapts a node to sdk.HandleNode, which hands it the state already decoded.
+func (w *workflow) step(fn func(*searchState) (string, error)) func(abi.NodeInput, *searchState) (string, error) {
+	return func(_ abi.NodeInput, st *searchState) (string, error) {
+		next, err := fn(st)
+		if err == nil && st.Results == nil {
+			st.Results = []result{} // clients get [], never null
+		}
+		return next, err
+	}
+}
+
+// node adapts a step to the node ABI with the state as raw JSON (the native tests' way
+// in): decode the state, run, encode the state.
+func (w *workflow) node(fn func(*searchState) (string, error)) func(abi.NodeInput) (abi.NodeOutput, error) {
+	run := w.step(fn)
 	return func(in abi.NodeInput) (abi.NodeOutput, error) {
 		var st searchState
 		if len(in.State) > 0 {
@@ -107,12 +122,9 @@ func (w *workflow) node(step func(*searchState) (string, error)) func(abi.NodeIn
 				return abi.NodeOutput{}, permanent(abi.ErrInvalid, "decode search state: %v", err)
 			}
 		}
-		next, err := step(&st)
+		next, err := run(in, &st)
 		if err != nil {
 			return abi.NodeOutput{}, err
-		}
-		if st.Results == nil {
-			st.Results = []result{} // clients get [], never null
 		}
 		raw, err := json.Marshal(st)
 		if err != nil {
@@ -353,7 +365,7 @@ func (w *workflow) configFloat(key string, dst *float64) {
 func (w *workflow) snippet(st *searchState) (string, error) {
 	terms, phrases := st.Terms, st.Phrases
 	st.Terms, st.Phrases = nil, nil
-	if len(st.Results) == 0 {
+	if len(st.Results) == 0 || st.NoSnippets {
 		return abi.End, nil
 	}
 	ids := make([]int64, len(st.Results))

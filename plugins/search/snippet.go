@@ -3,6 +3,7 @@ package main
 import (
 	"html"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,15 +24,33 @@ type matcher struct {
 	exact   map[string]bool // terms as given, lower-case
 	stems   map[string]bool // their stems
 	phrases [][]string
+	// heads holds the first two runes of every word that can match (terms, stems and
+	// phrase words): a text word with another head is skipped without building its string,
+	// which in Wasm, where every allocation is dear, is most of the snippet's cost.
+	heads map[[2]rune]bool
 }
 
 // newMatcher takes the words the keyword search looked for and its phrases. Phrase words
 // match on their own too, except stop words, which only mean something in the phrase.
 func newMatcher(terms, phrases []string) *matcher {
-	m := &matcher{exact: map[string]bool{}, stems: map[string]bool{}}
+	m := &matcher{exact: map[string]bool{}, stems: map[string]bool{}, heads: map[[2]rune]bool{}}
+	addHead := func(w string) {
+		var h [2]rune
+		i := 0
+		for _, r := range w {
+			if i == 2 {
+				break
+			}
+			h[i] = r
+			i++
+		}
+		m.heads[h] = true
+	}
 	addWord := func(w string) {
 		m.exact[w] = true
 		m.stems[stem(w)] = true
+		addHead(w)
+		addHead(stem(w))
 	}
 	for _, t := range terms {
 		for _, w := range splitWords(t) {
@@ -46,6 +65,7 @@ func newMatcher(terms, phrases []string) *matcher {
 		case len(words) > 1:
 			m.phrases = append(m.phrases, words)
 			for _, w := range words {
+				addHead(w)
 				if !stopWords[w] {
 					addWord(w)
 				}
@@ -120,10 +140,29 @@ type hit struct {
 // snippet cuts a window of text around the densest cluster of matches and renders it as
 // HTML: matches in <mark>, everything else escaped, "…" where the text was cut.
 func snippet(text string, m *matcher) string {
-	rs := []rune(strings.Join(strings.Fields(text), " ")) // invalid UTF-8 becomes U+FFFD
+	rs := collapse(text)
 	hits := findHits(rs, m)
 	a, b := window(rs, hits)
 	return render(rs, hits, a, b)
+}
+
+// collapse returns text as runes with runs of white space made single spaces and the ends
+// trimmed; invalid UTF-8 becomes U+FFFD.
+func collapse(text string) []rune {
+	rs := make([]rune, 0, len(text))
+	space := false
+	for _, r := range text {
+		if unicode.IsSpace(r) {
+			space = len(rs) > 0
+			continue
+		}
+		if space {
+			rs = append(rs, ' ')
+			space = false
+		}
+		rs = append(rs, r)
+	}
+	return rs
 }
 
 // findHits lists the matches left to right; a phrase takes its words, so hits never
@@ -134,9 +173,10 @@ func findHits(rs []rune, m *matcher) []hit {
 	}
 	type token struct {
 		start, end int
-		word       string
+		word       string // "" when its head matches no query word: it cannot match
 	}
 	var toks []token
+	buf := make([]rune, 0, 32)
 	for i := 0; i < len(rs); {
 		if !isWordRune(rs[i]) {
 			i++
@@ -146,7 +186,20 @@ func findHits(rs []rune, m *matcher) []hit {
 		for j < len(rs) && isWordRune(rs[j]) {
 			j++
 		}
-		toks = append(toks, token{i, j, strings.ToLower(string(rs[i:j]))})
+		var head [2]rune
+		head[0] = unicode.ToLower(rs[i])
+		if j-i > 1 {
+			head[1] = unicode.ToLower(rs[i+1])
+		}
+		word := ""
+		if m.heads[head] {
+			buf = buf[:0]
+			for _, r := range rs[i:j] {
+				buf = append(buf, unicode.ToLower(r))
+			}
+			word = string(buf)
+		}
+		toks = append(toks, token{i, j, word})
 		i = j
 	}
 	var hits []hit
@@ -169,7 +222,7 @@ next:
 				continue next
 			}
 		}
-		if w := toks[i].word; m.word(w) {
+		if w := toks[i].word; w != "" && m.word(w) {
 			hits = append(hits, hit{toks[i].start, toks[i].end, stem(w)})
 		}
 		i++
@@ -187,8 +240,9 @@ func window(rs []rune, hits []hit) (a, b int) {
 	}
 	cStart, cEnd := 0, 0 // the cluster; empty at 0 when nothing matched
 	bestDistinct, bestCount := 0, 0
+	keys := map[string]bool{}
 	for i := range hits {
-		keys := map[string]bool{}
+		clear(keys)
 		j := i
 		for ; j < len(hits) && hits[j].end-hits[i].start <= snippetTarget; j++ {
 			keys[hits[j].key] = true
