@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/ollama/ollama/api"
@@ -58,8 +57,7 @@ type Client struct {
 	docPrefix  string
 	queryPref  string
 
-	mu   sync.Mutex
-	dims int // learned from the first embedding response; 0 until then
+	dims providers.Dimensions // learned from the first embedding response
 }
 
 var (
@@ -156,9 +154,7 @@ func canonicalModel(model string) string {
 // Identity describes the embedding space of the configured model. Dimensions is 0
 // until the first successful Embed or Probe.
 func (c *Client) Identity() providers.EmbeddingIdentity {
-	c.mu.Lock()
-	dims := c.dims
-	c.mu.Unlock()
+	dims := c.dims.Get()
 	return providers.EmbeddingIdentity{
 		Provider:    ProviderName,
 		Model:       canonicalModel(c.embedModel),
@@ -202,8 +198,8 @@ func (c *Client) Embed(ctx context.Context, texts []string, purpose providers.Em
 			return nil, fmt.Errorf("ollama embed %q: got %d embeddings for %d texts", c.embedModel, len(resp.Embeddings), len(batch))
 		}
 		for i, v := range resp.Embeddings {
-			if err := c.checkDims(len(v)); err != nil {
-				return nil, err
+			if err := c.dims.Check(len(v)); err != nil {
+				return nil, fmt.Errorf("ollama embed %q: %w", c.embedModel, err)
 			}
 			if !providers.NormalizeL2(v) {
 				return nil, fmt.Errorf("ollama embed %q: text %d: embedding is zero or not finite", c.embedModel, start+i)
@@ -212,24 +208,6 @@ func (c *Client) Embed(ctx context.Context, texts []string, purpose providers.Em
 		}
 	}
 	return out, nil
-}
-
-// checkDims records the dimensions on first use and rejects a change later: vectors of
-// different lengths would silently corrupt the index.
-func (c *Client) checkDims(n int) error {
-	if n == 0 {
-		return fmt.Errorf("ollama embed %q: empty embedding", c.embedModel)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dims == 0 {
-		c.dims = n
-		return nil
-	}
-	if c.dims != n {
-		return fmt.Errorf("ollama embed %q: got %d dimensions, earlier responses had %d", c.embedModel, n, c.dims)
-	}
-	return nil
 }
 
 // Chat streams the answer of the chat model. Documents are sent as a system message

@@ -494,7 +494,7 @@ func TestErrors(t *testing.T) {
 func TestEmbedDimensionChange(t *testing.T) {
 	_, srv := newFake(t)
 	c := newClient(t, srv.URL, "nomic-embed-text", "")
-	c.dims = 768 // as if an earlier response had come from a different model
+	c.dims.Check(768) // as if an earlier response had come from a different model
 	if _, err := c.Embed(context.Background(), []string{"x"}, providers.PurposeDocument); err == nil || !strings.Contains(err.Error(), "768") {
 		t.Fatalf("err = %v, want a dimension mismatch", err)
 	}

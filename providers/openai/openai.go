@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 
 	sdk "github.com/openai/openai-go/v3"
@@ -68,8 +67,7 @@ type Client struct {
 	// compatible servers know only max_tokens.
 	useMaxCompletionTokens bool
 
-	mu   sync.Mutex
-	dims int // learned from the first embedding response; 0 until then
+	dims providers.Dimensions // learned from the first embedding response
 }
 
 var (
@@ -118,9 +116,7 @@ func New(cfg Config) (*Client, error) {
 // the first successful Embed or Probe. The endpoint is not part of the identity: the
 // same model name is taken to mean the same model wherever it is served.
 func (c *Client) Identity() providers.EmbeddingIdentity {
-	c.mu.Lock()
-	dims := c.dims
-	c.mu.Unlock()
+	dims := c.dims.Get()
 	return providers.EmbeddingIdentity{Provider: ProviderName, Model: c.embedModel, Dimensions: dims}
 }
 
@@ -171,8 +167,8 @@ func (c *Client) collect(resp *sdk.CreateEmbeddingResponse, n int) ([][]float32,
 		if d.Index < 0 || d.Index >= int64(n) || vecs[d.Index] != nil {
 			return nil, fmt.Errorf("openai embed %q: bad or repeated embedding index %d", c.embedModel, d.Index)
 		}
-		if err := c.checkDims(len(d.Embedding)); err != nil {
-			return nil, err
+		if err := c.dims.Check(len(d.Embedding)); err != nil {
+			return nil, fmt.Errorf("openai embed %q: %w", c.embedModel, err)
 		}
 		v := make([]float32, len(d.Embedding))
 		for i, x := range d.Embedding {
@@ -184,24 +180,6 @@ func (c *Client) collect(resp *sdk.CreateEmbeddingResponse, n int) ([][]float32,
 		vecs[d.Index] = v
 	}
 	return vecs, nil
-}
-
-// checkDims records the dimensions on first use and rejects a change later: vectors of
-// different lengths would silently corrupt the index.
-func (c *Client) checkDims(n int) error {
-	if n == 0 {
-		return fmt.Errorf("openai embed %q: empty embedding", c.embedModel)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dims == 0 {
-		c.dims = n
-		return nil
-	}
-	if c.dims != n {
-		return fmt.Errorf("openai embed %q: got %d dimensions, earlier responses had %d", c.embedModel, n, c.dims)
-	}
-	return nil
 }
 
 // Chat streams a chat completion. Documents are sent as a system message
