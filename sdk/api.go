@@ -36,6 +36,15 @@ func Config(key string) (string, bool) {
 	return out.Value, out.Found
 }
 
+// ConfigAll returns every config value the plugin can read, in one host call.
+func ConfigAll() map[string]string {
+	var out abi.ConfigOutput
+	if err := call(hostConfig, abi.ConfigInput{}, &out); err != nil || out.Values == nil {
+		return map[string]string{}
+	}
+	return out.Values
+}
+
 // GetItems returns the items with these IDs (capability items).
 func GetItems(ids []string, withContent bool) ([]abi.Item, error) {
 	var out abi.ItemsGetOutput

@@ -24,7 +24,9 @@ type KeywordQuery struct {
 }
 
 // stopWords are dropped from natural-language queries: they match most chunks, cost the
-// most to intersect and say little about relevance.
+// most to intersect and say little about relevance. Besides English function words they
+// hold the words people use to describe their own saved things ("my notes about …",
+// "that article on …"), which otherwise match every title that contains them.
 var stopWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be because
@@ -33,7 +35,9 @@ var stopWords = func() map[string]bool {
 		just me more most my myself no nor not now of off on once only or other our ours ourselves out over own
 		same she should so some such than that the their theirs them themselves then there these they this
 		those through to too under until up very was we were what when where which while who whom why will with
-		would you your yours yourself yourselves tell show find give explain describe`) {
+		would you your yours yourself yourselves tell show find give explain describe
+		note notes article articles page pages document documents saved thing things stuff
+		something anything info information regarding related mention mentions mentioned`) {
 		m[w] = true
 	}
 	return m

@@ -22,7 +22,9 @@ var stopWords = wordSet(`a about above after again against all am an and any are
 	just me more most my myself no nor not now of off on once only or other our ours ourselves out over own
 	same she should so some such than that the their theirs them themselves then there these they this
 	those through to too under until up very was we were what when where which while who whom why will with
-	would you your yours yourself yourselves tell show find give explain describe`)
+	would you your yours yourself yourselves tell show find give explain describe
+		note notes article articles page pages document documents saved thing things stuff
+		something anything info information regarding related mention mentions mentioned`)
 
 var questionWords = wordSet(`what who when where why how which is are can does do did should could would
 	will was were`)

@@ -88,7 +88,7 @@ func TestFuseKeepsKeywordOnlyHits(t *testing.T) {
 		vec = append(vec, hitRef{ChunkID: int64(1000 + i), ItemID: fmt.Sprintf("v%03d", i)})
 	}
 	kw := []hitRef{{ChunkID: 1, ItemID: "exact"}}
-	got := fuse(kw, vec, fusion{K: 60, W: defaultWeights[typeSimple], UseKeyword: true, UseVector: true})
+	got := fuse(kw, vec, fusion{K: 60, W: neuralDefaults.W[typeSimple], UseKeyword: true, UseVector: true})
 	if len(got) != 201 {
 		t.Fatalf("%d items, want the union of 201", len(got))
 	}
@@ -98,7 +98,7 @@ func TestFuseKeepsKeywordOnlyHits(t *testing.T) {
 	// Ranked last by the vector list, it is still there and still above vector-only
 	// neighbours of its vector rank.
 	vec = append(vec, hitRef{ChunkID: 1, ItemID: "exact"})
-	got = fuse(kw, vec, fusion{K: 60, W: defaultWeights[typeQuestion], UseKeyword: true, UseVector: true})
+	got = fuse(kw, vec, fusion{K: 60, W: neuralDefaults.W[typeQuestion], UseKeyword: true, UseVector: true})
 	if got[0].ItemID != "exact" || got[0].VectorRank != 201 {
 		t.Errorf("first %+v, want the exact keyword hit at vector rank 201", got[0])
 	}

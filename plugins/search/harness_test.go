@@ -157,7 +157,7 @@ func TestHarness(t *testing.T) {
 		for _, c := range p.HostCalls()[before:] {
 			fns = append(fns, c.Function)
 		}
-		if want := []string{abi.FnSearchKeyword, abi.FnSearchVector, abi.FnConfig, abi.FnConfig, abi.FnConfig, abi.FnSearchChunks}; !slices.Equal(fns, want) {
+		if want := []string{abi.FnSearchKeyword, abi.FnSearchVector, abi.FnConfig, abi.FnSearchChunks}; !slices.Equal(fns, want) {
 			t.Errorf("host calls %v, want %v", fns, want)
 		}
 	})

@@ -39,6 +39,6 @@ func (sdkHost) VectorSearch(in abi.SearchInput) (abi.SearchOutput, error) {
 
 func (sdkHost) SearchChunks(ids []int64) ([]abi.ChunkText, error) { return sdk.SearchChunks(ids) }
 
-func (sdkHost) Config(key string) (string, bool) { return sdk.Config(key) }
+func (sdkHost) ConfigAll() map[string]string { return sdk.ConfigAll() }
 
 func (sdkHost) Log(level, message string, attrs map[string]any) { sdk.Log(level, message, attrs) }

@@ -17,7 +17,8 @@ type hostAPI interface {
 	KeywordSearch(in abi.SearchInput) (abi.SearchOutput, error)
 	VectorSearch(in abi.SearchInput) (abi.SearchOutput, error)
 	SearchChunks(ids []int64) ([]abi.ChunkText, error)
-	Config(key string) (string, bool)
+	// ConfigAll returns the plugin's config and the settings the host shares.
+	ConfigAll() map[string]string
 	Log(level, message string, attrs map[string]any)
 }
 
@@ -323,14 +324,15 @@ func (w *workflow) fuse(st *searchState) (string, error) {
 // plugin's config (rrf_k, weight_<type>_keyword, weight_<type>_vector), then the request's
 // tuning.
 func (w *workflow) fusion(st *searchState) fusion {
-	f := fusion{K: defaultRRFK, W: defaultWeights[st.QueryType],
-		UseKeyword: st.ModeUsed != modeVector, UseVector: st.ModeUsed != modeKeyword}
-	if _, ok := defaultWeights[st.QueryType]; !ok {
-		f.W = defaultWeights[typeSemantic]
+	cfg := w.h.ConfigAll() // one host call for every setting below
+	d := defaultsFor(cfg["ai_provider"])
+	f := fusion{K: d.K, W: d.W[st.QueryType], UseKeyword: st.ModeUsed != modeVector, UseVector: st.ModeUsed != modeKeyword}
+	if _, ok := d.W[st.QueryType]; !ok {
+		f.W = d.W[typeSemantic]
 	}
-	w.configFloat("rrf_k", &f.K)
-	w.configFloat("weight_"+st.QueryType+"_keyword", &f.W.Keyword)
-	w.configFloat("weight_"+st.QueryType+"_vector", &f.W.Vector)
+	w.configFloat(cfg, "rrf_k", &f.K)
+	w.configFloat(cfg, "weight_"+st.QueryType+"_keyword", &f.W.Keyword)
+	w.configFloat(cfg, "weight_"+st.QueryType+"_vector", &f.W.Vector)
 	if t := st.Tuning; t != nil {
 		for _, o := range []struct {
 			v   *float64
@@ -347,8 +349,8 @@ func (w *workflow) fusion(st *searchState) fusion {
 // configFloat reads a number from the plugin's config into dst; a value that is not a
 // finite number ≥ 0 is logged and ignored, since a typo in plugins.toml must not break
 // search.
-func (w *workflow) configFloat(key string, dst *float64) {
-	raw, ok := w.h.Config(key)
+func (w *workflow) configFloat(cfg map[string]string, key string, dst *float64) {
+	raw, ok := cfg[key]
 	if !ok {
 		return
 	}

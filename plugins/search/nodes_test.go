@@ -56,9 +56,12 @@ func (h *fakeHost) SearchChunks(ids []int64) ([]abi.ChunkText, error) {
 	return out, nil
 }
 
-func (h *fakeHost) Config(key string) (string, bool) {
-	v, ok := h.config[key]
-	return v, ok
+func (h *fakeHost) ConfigAll() map[string]string {
+	out := map[string]string{}
+	for k, v := range h.config {
+		out[k] = v
+	}
+	return out
 }
 
 func (h *fakeHost) Log(level, message string, attrs map[string]any) {
@@ -167,6 +170,7 @@ func TestDescription(t *testing.T) {
 
 func TestSearchHybrid(t *testing.T) {
 	h := newFakeHost()
+	h.config["ai_provider"] = "ollama" // the hand-computed scores below use the k = 60 defaults
 	h.keyword = abi.SearchOutput{Hits: hits("1:A", "2:B", "3:A"), Terms: []string{"lanternd", "index"}}
 	h.vector = abi.SearchOutput{Hits: hits("3:A", "4:C")}
 	h.chunks[3] = abi.ChunkText{ChunkID: 3, ItemID: "A", Title: "Field guide", Text: "The lanternd daemon keeps an index."}
@@ -293,7 +297,7 @@ func TestModes(t *testing.T) {
 	if st.ModeUsed != modeVector || ids(st.Results) != "V" || len(h.keywordCalls) != 1 || st.Results[0].Score != 1 {
 		t.Errorf("vector mode: %+v, %d keyword calls", st, len(h.keywordCalls))
 	}
-	for qtype := range defaultWeights {
+	for qtype := range neuralDefaults.W {
 		if modeByType[qtype] != modeHybrid {
 			t.Errorf("type %s runs %s by default", qtype, modeByType[qtype])
 		}
@@ -391,10 +395,14 @@ func TestFusionSettings(t *testing.T) {
 	h := newFakeHost()
 	w := &workflow{h: h}
 	st := &searchState{QueryType: typeQuestion, ModeUsed: modeHybrid}
-	if f := w.fusion(st); f.K != 60 || f.W != (weights{0.8, 1.0}) || !f.UseKeyword || !f.UseVector {
-		t.Errorf("defaults %+v", f)
+	if f := w.fusion(st); f.K != 10 || f.W != (weights{1.0, 0.5}) || !f.UseKeyword || !f.UseVector {
+		t.Errorf("local defaults %+v", f)
 	}
-	h.config = map[string]string{"rrf_k": " 20 ", "weight_question_vector": "2", "weight_question_keyword": "lots",
+	h.config = map[string]string{"ai_provider": "ollama"}
+	if f := w.fusion(st); f.K != 60 || f.W != (weights{0.8, 1.0}) {
+		t.Errorf("neural defaults %+v", f)
+	}
+	h.config = map[string]string{"ai_provider": "ollama", "rrf_k": " 20 ", "weight_question_vector": "2", "weight_question_keyword": "lots",
 		"weight_simple_keyword": "5"}
 	if f := w.fusion(st); f.K != 20 || f.W != (weights{0.8, 2}) {
 		t.Errorf("config %+v", f)
