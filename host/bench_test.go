@@ -150,7 +150,7 @@ func BenchmarkIdleInstanceMemory(b *testing.B) {
 		}
 		heap1 = heapInUse()
 		b.ReportMetric(float64(heap1-heap0)/float64(n-1)/1024, "heap-KiB/instance")
-		b.ReportMetric(float64(rssBytes()-rss0)/float64(n-1)/1024, "rss-KiB/instance")
+		b.ReportMetric(float64(int64(rssBytes())-int64(rss0))/float64(n-1)/1024, "rss-KiB/instance")
 		for _, in := range held {
 			v.pool.release(in, false)
 		}
