@@ -195,7 +195,8 @@ func Keywords(text string, k int) []string {
 			continue
 		}
 		add(word, pos, [2]string{})
-		if prev != "" && phraseGap(text[prevEnd:start]) {
+		// CJK bigrams overlap (start < prevEnd): two of them are not a phrase.
+		if prev != "" && start >= prevEnd && phraseGap(text[prevEnd:start]) {
 			add(prev+" "+word, pos, [2]string{prev, word})
 		}
 		prev, prevEnd = word, end
