@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +122,7 @@ func (h *Host) wrap(name, capability string, fn hostFn) extism.HostFunction {
 			// silently widen what a plugin may do.
 			err = fmt.Errorf("%w: %s needs the %q capability", ErrDenied, name, capability)
 		default:
-			data, err = fn(ctx, ci, req)
+			data, err = h.callHostFn(ctx, name, ci, req, fn)
 		}
 		res := envelope(data, err)
 		if h.services.OnHostCall != nil && ci != nil {
@@ -135,6 +136,19 @@ func (h *Host) wrap(name, capability string, fn hostFn) extism.HostFunction {
 	}, []extism.ValueType{extism.ValueTypeI64}, []extism.ValueType{extism.ValueTypeI64})
 	f.SetNamespace(abi.HostNamespace)
 	return f
+}
+
+// callHostFn runs a host function and turns a panic in it (a host bug, say in a provider
+// on text nobody foresaw) into an internal error for this one call. Left to wazero, the
+// panic would trap the guest and read as the plugin's fault.
+func (h *Host) callHostFn(ctx context.Context, name string, ci *callInfo, req []byte, fn hostFn) (data any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.log.Error("host function panicked", "function", name, "plugin", ci.v.spec.Name, "panic", r, "stack", string(debug.Stack()))
+			data, err = nil, fmt.Errorf("host function %s failed: %v", name, r)
+		}
+	}()
+	return fn(ctx, ci, req)
 }
 
 func envelope(data any, err error) []byte {
@@ -246,13 +260,17 @@ func (h *Host) needStore() (Store, error) {
 	return h.services.Store, nil
 }
 
-func toABIItem(it store.Item, withContent bool) abi.Item {
+func toABIItem(it store.Item, withContent, withText bool) abi.Item {
 	out := abi.Item{
 		ID: it.ID, URL: it.URL, Title: it.Title, ContentType: it.ContentType, Source: it.Source,
 		Status: it.Status, Summary: it.Summary, Tags: it.Tags, CreatedAt: it.CreatedAt.Format(time.RFC3339),
+		HasContent: strings.TrimSpace(it.Content) != "",
 	}
 	if withContent {
-		out.Content, out.Text = it.Content, it.Text
+		out.Content = it.Content
+	}
+	if withContent || withText {
+		out.Text = it.Text
 	}
 	_ = json.Unmarshal(it.Metadata, &out.Metadata)
 	return out
@@ -279,7 +297,7 @@ func (h *Host) fnItemsGet(ctx context.Context, _ *callInfo, req []byte) (any, er
 		if err != nil {
 			return nil, err
 		}
-		out.Items = append(out.Items, toABIItem(it, in.WithContent))
+		out.Items = append(out.Items, toABIItem(it, in.WithContent, in.WithText))
 	}
 	return out, nil
 }
