@@ -92,6 +92,20 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintln(stdout)
 		printIngest(stdout, results, source)
+		err := withServer(func(app *App, url string) error {
+			if err := app.host.WaitReady(ctx); err != nil {
+				return err
+			}
+			lat, err := benchReadyLatency(ctx, app, url, pageSet[:min(len(pageSet), 40)])
+			if err == nil {
+				fmt.Fprintf(stdout, "\nPOST to ready, one page at a time on an idle queue (%d pages): p50 %s p95 %s\n",
+					len(lat), pctl(lat, 0.5), pctl(lat, 0.95))
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
 	for _, f := range strings.Split(*searchSizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))

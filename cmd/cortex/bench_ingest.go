@@ -31,6 +31,8 @@ type ingestResult struct {
 	extractP50  float64
 	extractP95  float64
 	maxRSS      uint64
+	nodes       map[string][]time.Duration // node name -> durations of its finished attempts
+	failures    map[string]int             // item error -> count
 }
 
 // benchIngest saves pages through the HTTP API of an in-process server with
@@ -118,9 +120,22 @@ func benchIngest(ctx context.Context, app *App, base string, pages []string, con
 	res.elapsed = time.Since(start)
 	close(stopRSS)
 	rssWG.Wait()
+	res.nodes, res.failures = map[string][]time.Duration{}, map[string]int{}
 	for id := range posted {
-		if it, err := app.db.GetItem(ctx, id); err == nil {
-			res.chunks += it.ChunkCount
+		it, err := app.db.GetItem(ctx, id)
+		if err != nil {
+			continue
+		}
+		res.chunks += it.ChunkCount
+		if it.Status == "failed" {
+			res.failures[it.Error]++
+		}
+		if run, err := app.db.GetRun(ctx, it.LatestRunID); err == nil {
+			for _, n := range run.Nodes {
+				if n.Status == "succeeded" {
+					res.nodes[n.Node] = append(res.nodes[n.Node], time.Duration(n.DurationMS)*time.Millisecond)
+				}
+			}
 		}
 	}
 	if info, err := app.host.Plugin("extract-html"); err == nil {
@@ -154,6 +169,67 @@ func printIngest(w io.Writer, results []ingestResult, source string) {
 			r.extractP50, r.extractP95, r.maxRSS>>20)
 	}
 	tw.Flush()
+	for _, r := range results {
+		fmt.Fprintf(w, "\nconcurrency %d, per node (finished attempts):", r.concurrency)
+		names := make([]string, 0, len(r.nodes))
+		for n := range r.nodes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(w, " %s p50 %s p95 %s;", n, pctl(r.nodes[n], 0.5), pctl(r.nodes[n], 0.95))
+		}
+		fmt.Fprintln(w)
+		for msg, n := range r.failures {
+			fmt.Fprintf(w, "  failed ×%d: %s\n", n, msg)
+		}
+	}
+}
+
+// benchReadyLatency saves pages one at a time on an idle queue and measures each from POST
+// to ready: the latency a user sees, which the backlog of benchIngest hides.
+func benchReadyLatency(ctx context.Context, app *App, base string, pages []string) ([]time.Duration, error) {
+	events, unsubscribe := app.engine.Broker().Subscribe(host.TopicItems)
+	defer unsubscribe()
+	var out []time.Duration
+	run := time.Now().UnixNano()
+	for i, page := range pages {
+		body, _ := json.Marshal(map[string]any{
+			"title": "", "url": fmt.Sprintf("https://bench.example/idle/%d/%d", run, i),
+			"content": page + fmt.Sprintf("\n<!-- idle %d/%d -->", run, i), "source": "bench",
+		})
+		t0 := time.Now()
+		resp, err := http.Post(base+"/api/items", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return out, err
+		}
+		var created struct{ ID, Message string }
+		json.NewDecoder(resp.Body).Decode(&created)
+		resp.Body.Close()
+		if created.ID == "" {
+			return out, fmt.Errorf("POST /api/items: %s: %s", resp.Status, created.Message)
+		}
+		deadline := time.After(2 * time.Minute)
+	wait:
+		for {
+			select {
+			case ev := <-events:
+				if ev.ItemID == created.ID && (ev.Status == "ready" || ev.Status == "failed") {
+					break wait
+				}
+			case <-time.After(time.Second):
+				if it, err := app.db.GetItem(ctx, created.ID); err == nil && (it.Status == "ready" || it.Status == "failed") {
+					break wait
+				}
+			case <-deadline:
+				return out, fmt.Errorf("item %s not ready after 2 minutes", created.ID)
+			case <-ctx.Done():
+				return out, ctx.Err()
+			}
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
 }
 
 // benchPages returns n web pages: the real-world pages go-readability ships with its
