@@ -52,6 +52,14 @@ func GetItems(ids []string, withContent bool) ([]abi.Item, error) {
 	return out.Items, err
 }
 
+// GetItemsText returns the items with these IDs with their extracted text but not their
+// raw content, which can be many times larger (capability items).
+func GetItemsText(ids []string) ([]abi.Item, error) {
+	var out abi.ItemsGetOutput
+	err := call(hostItemsGet, abi.ItemsGetInput{IDs: ids, WithText: true}, &out)
+	return out.Items, err
+}
+
 // UpdateItem changes an item's derived fields (capability items).
 func UpdateItem(u abi.ItemUpdate) error { return call(hostItemsUpdate, u, nil) }
 

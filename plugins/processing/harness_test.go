@@ -154,6 +154,23 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("connect: next %q, state %s", out.Next, out.State)
 	}
 
+	// The raw content (a whole web page, for most items) never crosses into the sandbox:
+	// fetch asks only whether there is some, later nodes read the extracted text.
+	for _, c := range p.HostCalls() {
+		if c.Function != abi.FnItemsGet {
+			continue
+		}
+		var res struct {
+			Data abi.ItemsGetOutput `json:"data"`
+		}
+		if err := json.Unmarshal(c.Result, &res); err != nil || len(res.Data.Items) != 1 {
+			t.Fatalf("items_get result %s: %v", c.Result, err)
+		}
+		if got := res.Data.Items[0]; got.Content != "" || !got.HasContent {
+			t.Errorf("items_get %s returned content %d bytes, has_content %t", c.Request, len(got.Content), got.HasContent)
+		}
+	}
+
 	var steps []string
 	last := 0.0
 	for _, ev := range p.Events() {

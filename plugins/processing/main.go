@@ -37,8 +37,12 @@ func main() {}
 // sdkHost is hostAPI over the real host functions.
 type sdkHost struct{}
 
-func (sdkHost) GetItem(id string, withContent bool) (abi.Item, error) {
-	items, err := sdk.GetItems([]string{id}, withContent)
+func (sdkHost) GetItem(id string, withText bool) (abi.Item, error) {
+	get := func(ids []string) ([]abi.Item, error) { return sdk.GetItems(ids, false) }
+	if withText {
+		get = sdk.GetItemsText
+	}
+	items, err := get([]string{id})
 	if err != nil {
 		return abi.Item{}, err
 	}

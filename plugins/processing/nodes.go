@@ -14,7 +14,8 @@ import (
 // hostAPI is the part of the SDK the nodes use. main.go implements it with the real host
 // functions; tests use a fake, so every branch of the nodes runs natively.
 type hostAPI interface {
-	GetItem(id string, withContent bool) (abi.Item, error)
+	// GetItem reads an item without its content; withText adds the extracted text.
+	GetItem(id string, withText bool) (abi.Item, error)
 	UpdateItem(u abi.ItemUpdate) error
 	FetchItem(id string) (abi.ItemsFetchOutput, error)
 	ExtractItem(id string) (abi.ExtractResult, error)
@@ -123,11 +124,11 @@ func (w *workflow) node(fn func(*runState) (string, error)) func(abi.NodeInput) 
 
 // fetch makes sure the item has content: what the user saved, or else the page at its URL.
 func (w *workflow) fetch(st *runState) (string, error) {
-	it, err := w.item(st.ItemID, true)
+	it, err := w.item(st.ItemID, false)
 	if err != nil {
 		return "", err
 	}
-	if strings.TrimSpace(it.Content) != "" {
+	if it.HasContent {
 		w.h.Progress("fetch", progressFetch, "content already saved")
 		return "", nil
 	}
@@ -299,8 +300,8 @@ func (w *workflow) connect(st *runState) (string, error) {
 }
 
 // item reads one item; a deleted item fails the run for good.
-func (w *workflow) item(id string, withContent bool) (abi.Item, error) {
-	it, err := w.h.GetItem(id, withContent)
+func (w *workflow) item(id string, withText bool) (abi.Item, error) {
+	it, err := w.h.GetItem(id, withText)
 	if err != nil {
 		return abi.Item{}, wrap(err, "read item %s", id)
 	}

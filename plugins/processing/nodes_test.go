@@ -41,14 +41,16 @@ func newFakeHost(items ...abi.Item) *fakeHost {
 	return h
 }
 
-func (h *fakeHost) GetItem(id string, withContent bool) (abi.Item, error) {
+func (h *fakeHost) GetItem(id string, withText bool) (abi.Item, error) {
 	it, ok := h.items[id]
 	if !ok {
 		return abi.Item{}, &abi.Error{Code: abi.ErrNotFound, Message: "item " + id + " does not exist"}
 	}
 	out := *it
-	if !withContent {
-		out.Content, out.Text = "", ""
+	out.HasContent = strings.TrimSpace(it.Content) != ""
+	out.Content = ""
+	if !withText {
+		out.Text = ""
 	}
 	return out, nil
 }

@@ -53,10 +53,13 @@ type ConfigOutput struct {
 
 // Item is an item as plugins see it.
 type Item struct {
-	ID          string         `json:"id"`
-	URL         string         `json:"url,omitempty"`
-	Title       string         `json:"title"`
-	Content     string         `json:"content,omitempty"`
+	ID      string `json:"id"`
+	URL     string `json:"url,omitempty"`
+	Title   string `json:"title"`
+	Content string `json:"content,omitempty"`
+	// HasContent says whether the item has non-blank raw content, even when the request
+	// did not ask for it: a workflow can decide to fetch without reading a whole page.
+	HasContent  bool           `json:"has_content"`
 	ContentType string         `json:"content_type,omitempty"`
 	Source      string         `json:"source"`
 	Status      string         `json:"status"`
@@ -72,6 +75,10 @@ type ItemsGetInput struct {
 	IDs []string `json:"ids"`
 	// WithContent includes the raw content and the extracted text (both can be large).
 	WithContent bool `json:"with_content,omitempty"`
+	// WithText includes the extracted text but not the raw content: what a node after
+	// extraction needs. A saved web page is often ten times its text, and every byte is
+	// JSON-decoded inside the sandbox.
+	WithText bool `json:"with_text,omitempty"`
 }
 
 // ItemsGetOutput answers FnItemsGet; unknown IDs are left out.
