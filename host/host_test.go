@@ -518,3 +518,42 @@ priority = 3
 		t.Errorf("no extractor for a PDF: err = %v", err)
 	}
 }
+
+// An uninterruptible plugin runs without deadline checks in its code: a call that
+// overruns must still fail with ErrTimeout long before the guest finishes, the other
+// calls must go on meanwhile, and the overrunning instance must be thrown away once the
+// guest returns rather than go back to the pool.
+func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
+	manifest := strings.Replace(faultyManifest, "timeout_ms = 2000", "timeout_ms = 300\nuninterruptible = true", 1)
+	h, _ := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
+	if out, err := call(t, h, "faulty", "spin", `{"ms":10}`); err != nil || !strings.Contains(out, "Spun") {
+		t.Fatalf("short spin: %q %v", out, err)
+	}
+	start := time.Now()
+	_, err := call(t, h, "faulty", "spin", `{"ms":6000}`)
+	if !errors.Is(err, host.ErrTimeout) {
+		t.Fatalf("err = %v; want ErrTimeout", err)
+	}
+	// 300 ms timeout against a 6 s guest: anything under 5 s means the call did not wait.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the timed-out call took %s: it waited for the guest", took)
+	}
+	if out, err := call(t, h, "faulty", "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
+		t.Fatalf("call while the overrunning guest spins: %q %v", out, err)
+	}
+	info, _ := h.Plugin("faulty")
+	if info.Stats.LiveInstances < 2 {
+		t.Errorf("live instances while one spins = %d; want the spinning one and another", info.Stats.LiveInstances)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, _ = h.Plugin("faulty")
+		if info.Stats.LiveInstances == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the overrunning instance was not discarded: %d live", info.Stats.LiveInstances)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

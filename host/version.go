@@ -130,7 +130,7 @@ func (h *Host) loadVersion(ctx context.Context, spec Spec, wasm []byte, st *stat
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithCompilationCache(h.cache).
-		WithCloseOnContextDone(true). // without it a deadline cannot stop a spinning guest
+		WithCloseOnContextDone(!v.limits.Uninterruptible). // without it a deadline cannot stop a spinning guest
 		WithMemoryLimitPages(v.limits.memoryPages())
 	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, h.hostFunctions(v))
 	if err != nil {
@@ -270,15 +270,49 @@ func (v *version) call(ctx context.Context, export string, input []byte) (out []
 		return nil, fmt.Errorf("wait for an instance: %w", err)
 	}
 	callCtx = withCallInfo(callCtx, v)
-	inst.stderr.Reset()
-	_, out, err = inst.plugin.CallWithContext(callCtx, export, input)
-	healthy := err == nil || isGuestError(err, callCtx)
-	stderr := inst.stderr.String()
-	v.pool.release(inst, healthy)
+	var stderr string
+	if v.limits.Uninterruptible {
+		out, stderr, err = v.callUninterruptible(callCtx, inst, export, input)
+	} else {
+		inst.stderr.Reset()
+		_, out, err = inst.plugin.CallWithContext(callCtx, export, input)
+		stderr = inst.stderr.String()
+		v.pool.release(inst, err == nil || isGuestError(err, callCtx))
+	}
 	if err = v.classify(callCtx, ctx, export, out, err, stderr); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// callUninterruptible runs a call the deadline cannot stop, in its own goroutine, so the
+// caller still gets its answer (a timeout) on time. The overrunning instance is released,
+// and discarded, only when the guest finally returns.
+func (v *version) callUninterruptible(ctx context.Context, inst *instance, export string, input []byte) ([]byte, string, error) {
+	type result struct {
+		out    []byte
+		stderr string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		inst.stderr.Reset()
+		_, out, err := inst.plugin.CallWithContext(ctx, export, input)
+		r := result{out: out, stderr: inst.stderr.String(), err: err}
+		overran := ctx.Err() != nil
+		v.pool.release(inst, !overran && (err == nil || isGuestError(err, ctx)))
+		if overran {
+			v.log.Warn("uninterruptible plugin call returned after its deadline", "export", export, "took", time.Since(start))
+		}
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.stderr, r.err
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
 }
 
 // isGuestError tells an error the plugin reported (its instance is fine) from a trap, a

@@ -221,6 +221,7 @@ func writeManifest(path, name, kind, wasmPath string, opts Options) error {
 	l := opts.Limits
 	fmt.Fprintf(&b, "[plugin.limits]\nmemory_mb = %d\ntimeout_ms = %d\nmax_input_bytes = %d\nmax_output_bytes = %d\npool_size = %d\nmax_calls_per_instance = %d\n",
 		l.MemoryMB, l.TimeoutMS, l.MaxInputBytes, l.MaxOutputBytes, l.PoolSize, l.MaxCallsPerInstance)
+	fmt.Fprintf(&b, "uninterruptible = %t\n", l.Uninterruptible)
 	if m := opts.Match; m != nil {
 		fmt.Fprintf(&b, "[plugin.match]\nurl_globs = %s\ncontent_types = %s\npriority = %d\n", tomlList(m.URLGlobs), tomlList(m.ContentTypes), m.Priority)
 	}

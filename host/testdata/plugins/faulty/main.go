@@ -7,6 +7,7 @@ package main
 import (
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/extism/go-pdk"
 
@@ -20,7 +21,7 @@ var answer = "v1"
 func describe() int32 {
 	return sdk.Describe(abi.Description{
 		Name: "faulty", Kind: abi.KindWorkflow, Version: answer,
-		Exports: []string{"noop", "echo", "answer", "hostcall", "fail", "panic", "trap", "loop", "alloc", "big", "junk", "empty", "churn", "kv"},
+		Exports: []string{"noop", "echo", "answer", "hostcall", "fail", "panic", "trap", "loop", "alloc", "big", "junk", "empty", "churn", "kv", "spin"},
 	})
 }
 
@@ -70,6 +71,20 @@ func trap() int32 {
 	var m map[string]int
 	m["x"] = 1
 	return 0
+}
+
+// spin computes for ms milliseconds without calling the host, then answers.
+//
+//go:wasmexport spin
+func spin() int32 {
+	return sdk.Handle(func(in struct{ MS int }) (struct{ Spun int }, error) {
+		end := time.Now().Add(time.Duration(in.MS) * time.Millisecond)
+		n := 0
+		for time.Now().Before(end) {
+			n++
+		}
+		return struct{ Spun int }{n}, nil
+	})
 }
 
 //go:wasmexport loop
