@@ -16,6 +16,8 @@ type RunInfo struct {
 	Node    string
 	Attempt int
 	ItemID  string
+	// Durable runs journal their side-effecting host calls under (RunID, Node, Attempt).
+	Durable bool
 }
 
 type ctxKey int
@@ -32,6 +34,10 @@ type callInfo struct {
 	depth  int // 1 for a direct call, +1 per invoke
 	events EventSink
 	run    RunInfo
+	// effects counts the journalled calls made so far; diverged is set once one differs
+	// from what the journal holds.
+	effects  int
+	diverged bool
 }
 
 // WithEvents returns a context whose plugin calls send their events to sink.

@@ -296,7 +296,7 @@ func (e *Engine) runNode(ctx context.Context, run *liveRun, plugin string, g *ab
 		}
 		emit(RunEvent{Type: EventNodeStarted, Node: node.Name, Step: node.Name, Attempt: attempt, Progress: progress})
 		input, _ := marshal(abi.NodeInput{RunID: run.ID, Node: node.Name, Attempt: attempt, State: state})
-		callCtx := WithRun(ctx, RunInfo{RunID: run.ID, Node: node.Name, Attempt: attempt, ItemID: run.ItemID})
+		callCtx := WithRun(ctx, RunInfo{RunID: run.ID, Node: node.Name, Attempt: attempt, ItemID: run.ItemID, Durable: run.durable})
 		callCtx = WithEvents(callCtx, func(ev abi.Event) {
 			emit(RunEvent{Type: ev.Type, Node: node.Name, Step: firstNonEmpty(ev.Step, node.Name), Progress: ev.Progress, Message: ev.Message, Data: ev.Data})
 		})

@@ -113,18 +113,17 @@ func (h *Host) wrap(name, capability string, fn hostFn) extism.HostFunction {
 		}
 		ci := callInfoFrom(ctx)
 		start := time.Now()
-		var data any
+		var res []byte
 		switch {
 		case ci == nil:
-			err = fmt.Errorf("%w: %s called outside a plugin call", ErrDenied, name)
+			res = envelope(nil, fmt.Errorf("%w: %s called outside a plugin call", ErrDenied, name))
 		case !ci.v.spec.granted(capability):
 			// checkImports makes this unreachable; kept so a future linking change cannot
 			// silently widen what a plugin may do.
-			err = fmt.Errorf("%w: %s needs the %q capability", ErrDenied, name, capability)
+			res = envelope(nil, fmt.Errorf("%w: %s needs the %q capability", ErrDenied, name, capability))
 		default:
-			data, err = h.callHostFn(ctx, name, ci, req, fn)
+			res = h.callJournalled(ctx, name, ci, req, fn)
 		}
-		res := envelope(data, err)
 		if h.services.OnHostCall != nil && ci != nil {
 			h.services.OnHostCall(HostCall{Plugin: ci.v.spec.Name, Function: name, Request: json.RawMessage(req), Result: res, Took: time.Since(start)})
 		}
@@ -136,6 +135,24 @@ func (h *Host) wrap(name, capability string, fn hostFn) extism.HostFunction {
 	}, []extism.ValueType{extism.ValueTypeI64}, []extism.ValueType{extism.ValueTypeI64})
 	f.SetNamespace(abi.HostNamespace)
 	return f
+}
+
+// callJournalled answers a host call. In a durable run's node, a side-effecting call that
+// the same node attempt already made (before a crash) gets its recorded answer instead of
+// being made again; a successful new one is recorded.
+func (h *Host) callJournalled(ctx context.Context, name string, ci *callInfo, req []byte, fn hostFn) []byte {
+	key, journal := ci.journalKey(name)
+	if journal {
+		if recorded, ok := h.replay(ctx, ci, key, name, req); ok {
+			return recorded
+		}
+	}
+	data, err := h.callHostFn(ctx, name, ci, req, fn)
+	res := envelope(data, err)
+	if journal && err == nil {
+		h.record(ctx, key, name, req, res)
+	}
+	return res
 }
 
 // callHostFn runs a host function and turns a panic in it (a host bug, say in a provider

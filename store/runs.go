@@ -170,6 +170,12 @@ func (db *DB) CompleteNode(ctx context.Context, runID string, seq int, took time
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", runID, err)
 		}
+		// The node will not run again: its journal has served.
+		_, err = tx.ExecContext(ctx, `DELETE FROM run_effects WHERE run_id = ? AND node =
+			(SELECT node FROM run_nodes WHERE run_id = ? AND seq = ?)`, runID, runID, seq)
+		if err != nil {
+			return fmt.Errorf("clear effects of %s: %w", runID, err)
+		}
 		return nil
 	})
 }
@@ -177,20 +183,82 @@ func (db *DB) CompleteNode(ctx context.Context, runID string, seq int, took time
 // RestartRun resets a run to its input at entry, for a checkpoint a new plugin version
 // cannot resume.
 func (db *DB) RestartRun(ctx context.Context, runID, entry, pluginVersion string, schemaVersion int) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE runs SET state = input, next_node = ?, plugin_version = ?,
-		schema_version = ?, status = 'running', error = '', updated_at = ? WHERE id = ?`,
-		entry, pluginVersion, schemaVersion, formatTime(db.now()), runID)
-	return err
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = input, next_node = ?, plugin_version = ?,
+			schema_version = ?, status = 'running', error = '', updated_at = ? WHERE id = ?`,
+			entry, pluginVersion, schemaVersion, formatTime(db.now()), runID)
+		if err != nil {
+			return fmt.Errorf("restart run %s: %w", runID, err)
+		}
+		return clearEffects(ctx, tx, runID)
+	})
+}
+
+// clearEffects drops a run's journal: a run that ends or starts over replays nothing.
+func clearEffects(ctx context.Context, tx *sql.Tx, runID string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM run_effects WHERE run_id = ?", runID); err != nil {
+		return fmt.Errorf("clear effects of %s: %w", runID, err)
+	}
+	return nil
 }
 
 // FinishRun records the run's end.
 func (db *DB) FinishRun(ctx context.Context, runID, status, errMsg string) error {
 	now := formatTime(db.now())
 	finished := sql.NullString{String: now, Valid: status != RunRunning}
-	_, err := db.write.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-		status, errMsg, now, finished, runID)
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+			status, errMsg, now, finished, runID)
+		if err != nil || status == RunRunning {
+			return err
+		}
+		return clearEffects(ctx, tx, runID)
+	})
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// EffectKey identifies one side-effecting host call of a durable run: the node attempt it
+// belongs to (the idempotency key) and its position among that attempt's calls.
+type EffectKey struct {
+	RunID   string
+	Node    string
+	Attempt int
+	Seq     int
+}
+
+// Effect is a journalled host call: what was asked (a hash) and the answer given.
+type Effect struct {
+	Function    string
+	RequestHash string
+	Result      []byte
+}
+
+// Effect returns the journalled call at key, if the attempt made it before.
+func (db *DB) Effect(ctx context.Context, key EffectKey) (Effect, bool, error) {
+	var e Effect
+	err := db.read.QueryRowContext(ctx, `SELECT function, request_hash, result FROM run_effects
+		WHERE run_id = ? AND node = ? AND attempt = ? AND seq = ?`, key.RunID, key.Node, key.Attempt, key.Seq).
+		Scan(&e.Function, &e.RequestHash, &e.Result)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Effect{}, false, nil
+	}
+	if err != nil {
+		return Effect{}, false, fmt.Errorf("read effect %+v: %w", key, err)
+	}
+	return e, true, nil
+}
+
+// RecordEffect journals a host call's answer at key, replacing what an earlier replay that
+// diverged left there.
+func (db *DB) RecordEffect(ctx context.Context, key EffectKey, e Effect) error {
+	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO run_effects
+		(run_id, node, attempt, seq, function, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		key.RunID, key.Node, key.Attempt, key.Seq, e.Function, e.RequestHash, e.Result, formatTime(db.now()))
+	if err != nil {
+		return fmt.Errorf("record effect %+v: %w", key, err)
 	}
 	return nil
 }
