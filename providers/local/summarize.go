@@ -16,12 +16,13 @@ import (
 // so sentences made of the words the text keeps returning to win. Very short sentences
 // are discounted (they are headings or fragments), earlier sentences get a mild bonus
 // (writers tend to lead with the point), and a sentence that mostly repeats one already
-// chosen is skipped.
+// chosen is skipped. Markdown headings (which extractors keep as "## Title") label the
+// text rather than say something, so they are left out while there is anything else.
 func Summarize(text string, maxSentences int) string {
 	if maxSentences <= 0 {
 		return ""
 	}
-	spans := SplitSentences(text)
+	spans := withoutHeadings(text, SplitSentences(text))
 	if len(spans) <= maxSentences {
 		parts := make([]string, len(spans))
 		for i, sp := range spans {
@@ -93,6 +94,29 @@ func Summarize(text string, maxSentences int) string {
 		parts[k] = collapseSpace(spans[i].Text(text))
 	}
 	return strings.Join(parts, " ")
+}
+
+// withoutHeadings drops the spans that are Markdown headings, unless nothing else is left.
+func withoutHeadings(text string, spans []Span) []Span {
+	var out []Span
+	for _, sp := range spans {
+		if !isMarkdownHeading(sp.Text(text)) {
+			out = append(out, sp)
+		}
+	}
+	if len(out) == 0 {
+		return spans
+	}
+	return out
+}
+
+// isMarkdownHeading reports an ATX heading: one to six '#' and a space.
+func isMarkdownHeading(s string) bool {
+	level := 0
+	for level < len(s) && s[level] == '#' {
+		level++
+	}
+	return level >= 1 && level <= 6 && level < len(s) && (s[level] == ' ' || s[level] == '\t')
 }
 
 type sentenceTerms struct {

@@ -161,6 +161,20 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+func TestSummarizeLeavesOutHeadings(t *testing.T) {
+	text := "## Gravity waves\n\nGravitational waves are ripples in spacetime caused by accelerating masses. They were first detected in 2015 by LIGO."
+	want := "Gravitational waves are ripples in spacetime caused by accelerating masses. They were first detected in 2015 by LIGO."
+	if got := Summarize(text, 3); got != want {
+		t.Errorf("Summarize = %q, want %q", got, want)
+	}
+	if got := Summarize("# Only a title", 3); got != "# Only a title" {
+		t.Errorf("Summarize of a lone heading = %q, want it kept", got)
+	}
+	if got := Summarize("#hashtag is not a heading.", 3); got != "#hashtag is not a heading." {
+		t.Errorf("Summarize = %q", got)
+	}
+}
+
 func TestSummarizeSkipsRepetition(t *testing.T) {
 	text := "Vector search finds similar notes quickly. Vector search finds similar notes very quickly. " +
 		"Backups of the notes run nightly. The notes sync across devices. Notes can be tagged."
