@@ -147,22 +147,45 @@ func snippet(text string, m *matcher) string {
 }
 
 // collapse returns text as runes with runs of white space made single spaces and the ends
-// trimmed; invalid UTF-8 becomes U+FFFD.
+// trimmed; invalid UTF-8 becomes U+FFFD. Markdown heading markers (extractors keep headings
+// as "## Title") are dropped and the heading ends with a period, so a snippet reads
+// "Title. Body…" rather than "## Title Body…".
 func collapse(text string) []rune {
 	rs := make([]rune, 0, len(text))
 	space := false
-	for _, r := range text {
-		if unicode.IsSpace(r) {
-			space = len(rs) > 0
-			continue
+	for line := range strings.SplitSeq(text, "\n") {
+		body, heading := cutHeadingMarker(line)
+		for _, r := range body {
+			if unicode.IsSpace(r) {
+				space = len(rs) > 0
+				continue
+			}
+			if space {
+				rs = append(rs, ' ')
+				space = false
+			}
+			rs = append(rs, r)
 		}
-		if space {
-			rs = append(rs, ' ')
-			space = false
+		if heading && len(rs) > 0 && !unicode.IsPunct(rs[len(rs)-1]) {
+			rs = append(rs, '.')
 		}
-		rs = append(rs, r)
+		space = len(rs) > 0
 	}
 	return rs
+}
+
+// cutHeadingMarker returns line without its ATX heading marker (one to six '#' and a
+// space, after optional indentation) and whether it had one.
+func cutHeadingMarker(line string) (string, bool) {
+	s := strings.TrimLeft(line, " \t")
+	level := 0
+	for level < len(s) && s[level] == '#' {
+		level++
+	}
+	if level < 1 || level > 6 || level == len(s) || (s[level] != ' ' && s[level] != '\t') {
+		return line, false
+	}
+	return strings.TrimRight(s[level+1:], " \t#"), true
 }
 
 // findHits lists the matches left to right; a phrase takes its words, so hits never

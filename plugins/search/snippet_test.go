@@ -60,6 +60,8 @@ func TestSnippetGolden(t *testing.T) {
 			"Filler words about nothing in particular keep going here. Filler words about nothing in particular keep " +
 				"going here. Filler words about nothing in particular keep going here. Filler words about nothing…"},
 		{"no words to match", "Just text.", nil, nil, "Just text."},
+		{"markdown headings read as titles", "## Gravity waves\n\nGravitational waves are ripples.\n### Detected?\nYes #1 in 2015",
+			[]string{"ripples"}, nil, "Gravity waves. Gravitational waves are <mark>ripples</mark>. Detected? Yes #1 in 2015"},
 		{"multi-byte words", strings.Repeat("Ünïcödé façade ", 20) + "café " + strings.Repeat("Ünïcödé façade ", 20),
 			[]string{"CAFÉ"}, nil,
 			"…façade Ünïcödé façade Ünïcödé façade Ünïcödé façade Ünïcödé façade Ünïcödé façade Ünïcödé façade <mark>café</mark> " +
