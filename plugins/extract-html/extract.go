@@ -50,6 +50,19 @@ func extract(in abi.ExtractInput) (abi.ExtractOutput, error) {
 	if out.Title == "" {
 		out.Title = collapse(in.Title)
 	}
+	if strings.TrimSpace(out.Text) == "" {
+		// A page whose scripts write its content (or that a bot wall replaced) has no
+		// text until they run. What it says about itself still makes the save findable;
+		// the metadata says the text is a stand-in.
+		switch {
+		case meta.description != "":
+			out.Text = normalizeText(meta.description)
+			put(md, "text_source", "description")
+		case out.Title != "":
+			out.Text = out.Title
+			put(md, "text_source", "title")
+		}
+	}
 	out.Byline = cleanByline(article.Byline())
 	out.Text = dropBylineLine(out.Text, out.Byline)
 	out.PublishedAt = publishedAt(article, meta)
@@ -215,12 +228,13 @@ func plainText(content string, parsed bool, doc *html.Node) string {
 	return normalizeText(text)
 }
 
-// normalizeText folds spaces within lines and blank lines between them.
+// normalizeText folds spaces within lines and blank lines between them, and drops
+// invisible characters (a soft hyphen inside a word must not split it).
 func normalizeText(s string) string {
 	var paras []string
 	var cur []string
 	for _, l := range strings.Split(s, "\n") {
-		l = strings.Join(strings.FieldsFunc(l, isSpaceOrInvisible), " ")
+		l = strings.Join(strings.FieldsFunc(dropInvisible(l), isSpace), " ")
 		if l == "" {
 			if len(cur) > 0 {
 				paras = append(paras, strings.Join(cur, "\n"))
@@ -236,8 +250,18 @@ func normalizeText(s string) string {
 	return strings.Join(paras, "\n\n")
 }
 
-func isSpaceOrInvisible(c rune) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\u00a0' || invisible(c)
+func isSpace(c rune) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == '\u00a0'
+}
+
+// dropInvisible removes invisible characters, keeping the white space around them.
+func dropInvisible(s string) string {
+	return strings.Map(func(c rune) rune {
+		if invisible(c) && !isSpace(c) {
+			return -1
+		}
+		return c
+	}, s)
 }
 
 // cleanByline drops the "By " pages put before names and bylines that are really URLs.

@@ -341,3 +341,41 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// A page its scripts fill in has no text to extract; what it says about itself stands in,
+// so the save is still findable, and the metadata says so.
+func TestScriptRenderedPage(t *testing.T) {
+	shell := `<!doctype html><html><head><title>Health and Safety Manager - Gousto</title>%s
+<script>window.__APP__ = {"jobs": []}</script></head><body><div id="root"></div><noscript>Enable JavaScript</noscript></body></html>`
+	for _, tc := range []struct {
+		name, head, wantText, wantSource string
+	}{
+		{"description", `<meta name="description" content="Lead health and safety across our London kitchens.">`,
+			"Lead health and safety across our London kitchens.", "description"},
+		{"og description", `<meta property="og:description" content="Join &amp;amp; lead.">`, "Join & lead.", "description"},
+		{"title only", "", "Health and Safety Manager - Gousto", "title"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := extract(abi.ExtractInput{Content: fmt.Sprintf(shell, tc.head), ContentType: "text/html"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Text != tc.wantText || out.Metadata["text_source"] != tc.wantSource {
+				t.Errorf("text %q (source %v), want %q (%s)", out.Text, out.Metadata["text_source"], tc.wantText, tc.wantSource)
+			}
+		})
+	}
+	// A page with real text keeps it, and says nothing about a stand-in.
+	page := `<html><head><meta name="description" content="Short."></head><body><p>Real words on the page.</p></body></html>`
+	out, _ := extract(abi.ExtractInput{Content: page, ContentType: "text/html"})
+	if out.Text != "Real words on the page." || out.Metadata["text_source"] != nil {
+		t.Errorf("page with text: %q, metadata %v", out.Text, out.Metadata)
+	}
+}
+
+func TestNormalizeTextKeepsWordsWhole(t *testing.T) {
+	got := normalizeText("Thou\u00adsands of\u200bpeo\u00adple\tleft \u00a0 early\r\n\n\n\nNext\u00ad para")
+	if want := "Thousands ofpeople left early\n\nNext para"; got != want {
+		t.Errorf("normalizeText = %q, want %q", got, want)
+	}
+}

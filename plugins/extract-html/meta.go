@@ -22,8 +22,11 @@ type pageMeta struct {
 	siteName  string
 	canonical string // <link rel=canonical>, else og:url
 	published string // raw published date, as written
-	h1s       []string
-	mainH1    string // the first <h1> marked as the headline or inside <article>/<main>
+	// description is the page's own summary (meta description, og: or twitter:), the
+	// only words some script-rendered pages have before their scripts run.
+	description string
+	h1s         []string
+	mainH1      string // the first <h1> marked as the headline or inside <article>/<main>
 }
 
 func readPageMeta(doc *xhtml.Node) pageMeta {
@@ -66,6 +69,8 @@ func readPageMeta(doc *xhtml.Node) pageMeta {
 				if m.canonical == "" {
 					m.canonical = content
 				}
+			case "description", "og:description", "twitter:description":
+				setOnce(&m.description, content)
 			case "og:locale":
 				setOnce(&locale, content)
 			case "language", "dc.language", "dcterms.language":
