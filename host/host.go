@@ -55,8 +55,11 @@ type Host struct {
 
 	reconcileMu sync.Mutex // one reconcile at a time
 	loadSem     chan struct{}
-	bg          sync.WaitGroup
-	closed      chan struct{}
+
+	demotedMu sync.Mutex
+	demoted   map[string]bool // uninterruptible plugins that overran: run with checks now
+	bg        sync.WaitGroup
+	closed    chan struct{}
 }
 
 type dropIn struct {

@@ -520,14 +520,17 @@ priority = 3
 }
 
 // An uninterruptible plugin runs without deadline checks in its code: a call that
-// overruns must still fail with ErrTimeout long before the guest finishes, the other
-// calls must go on meanwhile, and the overrunning instance must be thrown away once the
-// guest returns rather than go back to the pool.
+// overruns must still fail with ErrTimeout long before the guest finishes, other calls
+// must go on meanwhile, and the plugin must be reloaded with the checks, so that no later
+// call can spin on past its deadline.
 func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
 	manifest := strings.Replace(faultyManifest, "timeout_ms = 2000", "timeout_ms = 300\nuninterruptible = true", 1)
 	h, _ := newHost(t, manifest, map[string]string{"faulty.wasm": wasm.faulty})
 	if out, err := call(t, h, "faulty", "spin", `{"ms":10}`); err != nil || !strings.Contains(out, "Spun") {
 		t.Fatalf("short spin: %q %v", out, err)
+	}
+	if info, _ := h.Plugin("faulty"); !info.Limits.Uninterruptible {
+		t.Fatalf("limits %+v; want uninterruptible", info.Limits)
 	}
 	start := time.Now()
 	_, err := call(t, h, "faulty", "spin", `{"ms":6000}`)
@@ -541,19 +544,22 @@ func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
 	if out, err := call(t, h, "faulty", "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
 		t.Fatalf("call while the overrunning guest spins: %q %v", out, err)
 	}
-	info, _ := h.Plugin("faulty")
-	if info.Stats.LiveInstances < 2 {
-		t.Errorf("live instances while one spins = %d; want the spinning one and another", info.Stats.LiveInstances)
-	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		info, _ = h.Plugin("faulty")
-		if info.Stats.LiveInstances == 1 {
+		info, _ := h.Plugin("faulty")
+		if !info.Limits.Uninterruptible && info.State == host.StateReady {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the overrunning instance was not discarded: %d live", info.Stats.LiveInstances)
+			t.Fatalf("not reloaded with deadline checks after overrunning: %+v", info)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Interruptible again: an endless loop is stopped at its deadline.
+	if _, err := call(t, h, "faulty", "loop", `{}`); !errors.Is(err, host.ErrTimeout) {
+		t.Fatalf("loop after the reload: %v; want ErrTimeout", err)
+	}
+	if out, err := call(t, h, "faulty", "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
+		t.Fatalf("after the loop: %q %v", out, err)
 	}
 }

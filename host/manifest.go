@@ -67,9 +67,10 @@ type Limits struct {
 	// guest code mid-loop. A Go guest jumps through a loop header at nearly every branch,
 	// so the checks make it about 6× slower (extract-html: 322 → 55 ms a page). A call
 	// that overruns still fails with ErrTimeout on time, but its instance runs on until
-	// the guest returns and is then thrown away; a guest that never returns keeps one
-	// core and one pool slot until restart. Only a plugins.toml entry can set it — for
-	// code its author trusts not to spin — never a drop-in.
+	// the guest returns and is then thrown away, and the plugin is reloaded with the
+	// checks until restart (a guest that never returns keeps its core until then). Only a
+	// plugins.toml entry can set it — for code its author trusts not to spin — never a
+	// drop-in.
 	Uninterruptible bool `toml:"uninterruptible" json:"uninterruptible,omitempty"`
 }
 

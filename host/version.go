@@ -35,6 +35,8 @@ type version struct {
 	inflight sync.WaitGroup
 	stats    *stats
 	log      *slog.Logger
+	// overran is called when an uninterruptible call outlives its deadline.
+	overran func()
 }
 
 // extismEnvDenied are Extism's own host functions plugins may not import: its HTTP client
@@ -108,6 +110,9 @@ func grantHint(spec *Spec) string {
 // validates its describe output. Nothing is returned that could not serve.
 func (h *Host) loadVersion(ctx context.Context, spec Spec, wasm []byte, st *stats) (*version, error) {
 	sum := sha256.Sum256(wasm)
+	if h.isDemoted(spec.Name) {
+		spec.Limits.Uninterruptible = false
+	}
 	v := &version{
 		spec:     spec,
 		hash:     hex.EncodeToString(sum[:]),
@@ -115,6 +120,7 @@ func (h *Host) loadVersion(ctx context.Context, spec Spec, wasm []byte, st *stat
 		loadedAt: time.Now().UTC(),
 		log:      h.log.With("plugin", spec.Name),
 		stats:    st,
+		overran:  func() { h.demote(spec.Name) },
 	}
 	if err := checkImports(ctx, h.cache, wasm, &v.spec); err != nil {
 		return nil, err
@@ -311,8 +317,46 @@ func (v *version) callUninterruptible(ctx context.Context, inst *instance, expor
 	case r := <-done:
 		return r.out, r.stderr, r.err
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && v.overran != nil {
+			v.overran()
+		}
 		return nil, "", ctx.Err()
 	}
+}
+
+func (h *Host) isDemoted(name string) bool {
+	h.demotedMu.Lock()
+	defer h.demotedMu.Unlock()
+	return h.demoted[name]
+}
+
+// demote reloads an uninterruptible plugin that overran its deadline with the deadline
+// checks compiled in, until the process restarts: the overrunning guest may never
+// return, and no later call of that plugin may join it.
+func (h *Host) demote(name string) {
+	h.demotedMu.Lock()
+	if h.demoted[name] {
+		h.demotedMu.Unlock()
+		return
+	}
+	if h.demoted == nil {
+		h.demoted = map[string]bool{}
+	}
+	h.demoted[name] = true
+	h.demotedMu.Unlock()
+	select {
+	case <-h.closed:
+		return
+	default:
+	}
+	h.log.Error("uninterruptible plugin overran its deadline; reloading it with deadline checks", "plugin", name)
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		if _, err := h.Reload(context.Background(), name); err != nil {
+			h.log.Error("reload overrunning plugin", "plugin", name, "err", err)
+		}
+	}()
 }
 
 // isGuestError tells an error the plugin reported (its instance is fine) from a trap, a
