@@ -532,6 +532,15 @@ func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
 	if info, _ := h.Plugin("faulty"); !info.Limits.Uninterruptible {
 		t.Fatalf("limits %+v; want uninterruptible", info.Limits)
 	}
+	// A guest that returns soon after its deadline (as one waiting on a slow host call
+	// does) times out but keeps the plugin as it is.
+	if _, err := call(t, h, "faulty", "spin", `{"ms":600}`); !errors.Is(err, host.ErrTimeout) {
+		t.Fatalf("600 ms spin against a 300 ms timeout: %v; want ErrTimeout", err)
+	}
+	time.Sleep(3 * time.Second)
+	if info, _ := h.Plugin("faulty"); !info.Limits.Uninterruptible {
+		t.Fatalf("a guest that returned within the grace period demoted the plugin: %+v", info.Limits)
+	}
 	start := time.Now()
 	_, err := call(t, h, "faulty", "spin", `{"ms":6000}`)
 	if !errors.Is(err, host.ErrTimeout) {

@@ -318,11 +318,24 @@ func (v *version) callUninterruptible(ctx context.Context, inst *instance, expor
 		return r.out, r.stderr, r.err
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && v.overran != nil {
-			v.overran()
+			// A guest waiting on a slow host call (a remote model) returns as soon as
+			// that call sees the deadline; only one still computing after the grace
+			// period is spinning.
+			go func() {
+				select {
+				case <-done:
+				case <-time.After(overrunGrace):
+					v.overran()
+				}
+			}()
 		}
 		return nil, "", ctx.Err()
 	}
 }
+
+// overrunGrace is how long after its deadline an uninterruptible guest may take to return
+// before its plugin is reloaded with deadline checks.
+const overrunGrace = 2 * time.Second
 
 func (h *Host) isDemoted(name string) bool {
 	h.demotedMu.Lock()
