@@ -25,6 +25,11 @@ var benchWasm = sync.OnceValues(func() (string, error) {
 // use) into a host whose compile cache is cacheDir.
 func benchHost(b *testing.B, cacheDir string, poolSize int) *Host {
 	b.Helper()
+	return benchHostWith(b, cacheDir, poolSize, false)
+}
+
+func benchHostWith(b *testing.B, cacheDir string, poolSize int, uninterruptible bool) *Host {
+	b.Helper()
 	wasm, err := benchWasm()
 	if err != nil {
 		b.Fatal(err)
@@ -33,7 +38,8 @@ func benchHost(b *testing.B, cacheDir string, poolSize int) *Host {
 	data, _ := os.ReadFile(wasm)
 	os.WriteFile(filepath.Join(dir, "faulty.wasm"), data, 0o644)
 	manifest := "[[plugin]]\nname = \"faulty\"\nkind = \"workflow\"\nwasm = \"faulty.wasm\"\ncapabilities = [\"kv\"]\n" +
-		"[plugin.config]\ngreeting = \"hi\"\n[plugin.limits]\nmemory_mb = 256\npool_size = " + itoa(poolSize) + "\nmax_calls_per_instance = 1000000\n"
+		"[plugin.config]\ngreeting = \"hi\"\n[plugin.limits]\nmemory_mb = 256\npool_size = " + itoa(poolSize) + "\nmax_calls_per_instance = 1000000\n" +
+		"uninterruptible = " + strconv.FormatBool(uninterruptible) + "\n"
 	os.WriteFile(filepath.Join(dir, "plugins.toml"), []byte(manifest), 0o644)
 	h, err := New(context.Background(), Options{
 		PluginsDir: dir, CacheDir: cacheDir,
@@ -54,16 +60,26 @@ func benchHost(b *testing.B, cacheDir string, poolSize int) *Host {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// benchCall measures a call both ways a plugin can be compiled: with the deadline checks
+// (the default) and uninterruptible (the built-ins).
 func benchCall(b *testing.B, export string, input []byte) {
-	h := benchHost(b, filepath.Join(os.TempDir(), "cortex-bench-cache"), 2)
-	defer h.Close(context.Background())
-	ctx := context.Background()
-	b.SetBytes(int64(len(input)))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := h.Call(ctx, "faulty", export, input); err != nil {
-			b.Fatal(err)
+	for _, uninterruptible := range []bool{false, true} {
+		name := "interruptible"
+		if uninterruptible {
+			name = "uninterruptible"
 		}
+		b.Run(name, func(b *testing.B) {
+			h := benchHostWith(b, filepath.Join(os.TempDir(), "cortex-bench-cache"), 2, uninterruptible)
+			defer h.Close(context.Background())
+			ctx := context.Background()
+			b.SetBytes(int64(len(input)))
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := h.Call(ctx, "faulty", export, input); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
