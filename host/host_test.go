@@ -572,3 +572,39 @@ func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
 		t.Fatalf("after the loop: %q %v", out, err)
 	}
 }
+
+// Idle instances are closed after the TTL, so a burst of work does not pin its memory for
+// the rest of the day; the next call starts a fresh one.
+func TestIdleInstancesAreClosed(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, wasm.faulty, filepath.Join(dir, "faulty.wasm"))
+	os.WriteFile(filepath.Join(dir, "plugins.toml"), []byte(faultyManifest), 0o644)
+	h, err := host.New(context.Background(), host.Options{
+		PluginsDir: dir, CacheDir: filepath.Join(os.TempDir(), "cortex-host-test-cache"),
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		IdleInstanceTTL: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	live := func() int64 {
+		info, _ := h.Plugin("faulty")
+		return info.Stats.LiveInstances
+	}
+	for round := range 2 {
+		if out, err := call(t, h, "faulty", "answer", `{}`); err != nil || out != `{"answer":"v1"}` {
+			t.Fatalf("round %d: %q %v", round, out, err)
+		}
+		if n := live(); n != 1 {
+			t.Fatalf("round %d: %d live instances after a call, want 1", round, n)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for live() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the idle instance was not closed", round)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}

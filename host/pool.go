@@ -4,15 +4,17 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	extism "github.com/extism/go-sdk"
 )
 
 // instance is one extism plugin instance: it serves one call at a time.
 type instance struct {
-	plugin *extism.Plugin
-	stderr *headBuffer
-	calls  int
+	plugin    *extism.Plugin
+	stderr    *headBuffer
+	calls     int
+	idleSince time.Time
 }
 
 // headBuffer keeps the first max bytes written to a guest's stderr since the last Reset:
@@ -96,11 +98,32 @@ func (p *pool) release(in *instance, healthy bool) {
 		p.discard(in)
 		return
 	}
+	in.idleSince = time.Now()
 	p.idle <- in
 	// close may have drained idle between our check and the send.
 	if p.closed.Load() {
 		p.drain()
 	}
+}
+
+// reapIdle closes the idle instances released before cutoff and returns how many.
+func (p *pool) reapIdle(cutoff time.Time) int {
+	reaped := 0
+	for range len(p.idle) {
+		select {
+		case in := <-p.idle:
+			if in.idleSince.Before(cutoff) {
+				p.discard(in)
+				reaped++
+				continue
+			}
+			// Taking it out made room: this send cannot block.
+			p.idle <- in
+		default:
+			return reaped
+		}
+	}
+	return reaped
 }
 
 func (p *pool) discard(in *instance) {
