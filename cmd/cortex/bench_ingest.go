@@ -235,16 +235,7 @@ func benchReadyLatency(ctx context.Context, app *App, base string, pages []strin
 // benchPages returns n web pages: the real-world pages go-readability ships with its
 // module (when the module cache has it), cycled, else synthetic articles.
 func benchPages(n int) ([]string, string) {
-	var real []string
-	out, err := exec.Command(goTool(), "list", "-m", "-f", "{{.Dir}}", "codeberg.org/readeck/go-readability/v2").Output()
-	if err == nil {
-		files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "test-pages", "*", "source.html"))
-		for _, f := range files {
-			if data, err := os.ReadFile(f); err == nil {
-				real = append(real, string(data))
-			}
-		}
-	}
+	real := readabilityTestPages()
 	pages := make([]string, n)
 	if len(real) > 0 {
 		for i := range pages {
@@ -256,6 +247,23 @@ func benchPages(n int) ([]string, string) {
 		pages[i] = syntheticPage(i, 40_000)
 	}
 	return pages, "synthetic 40 KB pages"
+}
+
+// readabilityTestPages returns the real-world pages go-readability ships in its module
+// (134 sites, many languages), or nothing when the module cache does not have it.
+func readabilityTestPages() []string {
+	var pages []string
+	out, err := exec.Command(goTool(), "list", "-m", "-f", "{{.Dir}}", "codeberg.org/readeck/go-readability/v2").Output()
+	if err != nil {
+		return nil
+	}
+	files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "test-pages", "*", "source.html"))
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			pages = append(pages, string(data))
+		}
+	}
+	return pages
 }
 
 func rssBytes() uint64 {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cortexhq/cortex/sdk/abi"
 )
@@ -177,6 +179,11 @@ func (w *workflow) extract(st *runState) (string, error) {
 	u := abi.ItemUpdate{ID: st.ItemID, Text: &out.Text, Extractor: &res.Extractor, Byline: &out.Byline,
 		Language: &out.Language, PublishedAt: &out.PublishedAt}
 	title := strings.TrimSpace(out.Title)
+	if title == "" {
+		// A list needs something to show: a page or note without a title is named
+		// after its opening words.
+		title = titleFromText(out.Text)
+	}
 	if strings.TrimSpace(it.Title) == "" && title != "" {
 		u.Title = &title
 	}
@@ -341,6 +348,40 @@ func (st *runState) warn(h hostAPI, what string, err error) {
 	h.Log("warn", what, map[string]any{"item": st.ItemID, "err": err.Error()})
 	st.Warnings = append(st.Warnings, what+": "+err.Error())
 }
+
+// titleMax is the longest title made from a text's opening words, in runes.
+const titleMax = 80
+
+// titleFromText names a text after its first line, without Markdown markers. A line too
+// long for a title is cut at its first sentence end, or else at a word boundary.
+func titleFromText(text string) string {
+	var line string
+	for l := range strings.SplitSeq(text, "\n") {
+		l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), "#>*-+ \t"))
+		l = orderedMarkerRE.ReplaceAllString(l, "")
+		if l == "" || strings.HasPrefix(l, "```") || strings.HasPrefix(l, "|") {
+			continue
+		}
+		line = l
+		break
+	}
+	const trim = ".:;, "
+	if utf8.RuneCountInString(line) <= titleMax {
+		return strings.TrimRight(line, trim)
+	}
+	// A short first "sentence" is more likely an abbreviation ("Dr. Who") than a title.
+	if i := strings.Index(line, ". "); i > 0 && utf8.RuneCountInString(line[:i]) >= 20 &&
+		utf8.RuneCountInString(line[:i]) <= titleMax {
+		return line[:i]
+	}
+	cut := string([]rune(line)[:titleMax])
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, trim) + "…"
+}
+
+var orderedMarkerRE = regexp.MustCompile(`^\d{1,3}[.)]\s+`)
 
 func validSpans(spans []span, n int) bool {
 	prev := 0

@@ -226,6 +226,16 @@ func TestExtract(t *testing.T) {
 			t.Errorf("progress %q", h.progress)
 		}
 	})
+	t.Run("names an untitled text after its opening words", func(t *testing.T) {
+		h := newFakeHost(abi.Item{ID: "i", Content: "x"})
+		h.extracted = abi.ExtractResult{Extractor: "extract-html", Output: abi.ExtractOutput{Text: "1. AI has not changed much. More text."}}
+		if _, _, err := run(t, h, extractStep, runState{ItemID: "i"}); err != nil {
+			t.Fatal(err)
+		}
+		if u := h.updates[0]; u.Title == nil || *u.Title != "AI has not changed much. More text" {
+			t.Errorf("title %v", u.Title)
+		}
+	})
 	t.Run("keeps the user's title", func(t *testing.T) {
 		h := newFakeHost(abi.Item{ID: "i", Title: "Mine", Content: "x"})
 		h.extracted = result
@@ -467,6 +477,29 @@ func TestDescription(t *testing.T) {
 	for _, n := range []string{nodeFetch, nodeIndex, nodeEnrich} {
 		if nodes[n].Retry != nil {
 			t.Errorf("%s should use the default retry policy", n)
+		}
+	}
+}
+
+func TestTitleFromText(t *testing.T) {
+	long := strings.Repeat("word ", 30)
+	for _, tc := range []struct{ text, want string }{
+		{"", ""},
+		{"\n\n  \n", ""},
+		{"## Heading line\n\nBody.", "Heading line"},
+		{"- first item\n- second", "first item"},
+		{"First sentence. Second sentence.", "First sentence. Second sentence"},
+		{"Dr. Who returns", "Dr. Who returns"},
+		{"1) numbered", "numbered"},
+		{"This opening sentence is a fine title. " + long, "This opening sentence is a fine title"},
+		{"Dr. Who " + long, "Dr. Who " + strings.TrimSpace(strings.Repeat("word ", 14)) + "…"},
+		{"Ends with colon:\nmore", "Ends with colon"},
+		{"```go\ncode\n```\nAfter code", "code"},
+		{long, strings.TrimSpace(strings.Repeat("word ", 16)) + "…"},
+		{strings.Repeat("日本語", 40), strings.Repeat("日本語", 40)[:len(strings.Repeat("日本語", 40))*80/120] + "…"},
+	} {
+		if got := titleFromText(tc.text); got != tc.want {
+			t.Errorf("titleFromText(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}
 }
