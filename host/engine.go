@@ -117,7 +117,7 @@ var ErrStepLimit = errors.New("workflow step limit reached")
 // names it (or, failing that, one named after it). A user plugin wins over a built-in.
 func (h *Host) WorkflowPlugin(ctx context.Context, workflow string) (string, abi.Description, error) {
 	var best *PluginInfo
-	for _, p := range h.Plugins() {
+	for _, p := range h.plugins((*slot).describe) {
 		if p.Kind != abi.KindWorkflow || (p.Workflow != workflow && !(p.Workflow == "" && p.Name == workflow)) {
 			continue
 		}

@@ -581,13 +581,33 @@ type PluginInfo struct {
 }
 
 func (sl *slot) info() PluginInfo {
+	info := sl.describe()
+	info.Stats = sl.stats.snapshot()
+	if live, ok := sl.liveInstances(); ok {
+		info.Stats.LiveInstances = live
+	}
+	return info
+}
+
+func (sl *slot) liveInstances() (int64, bool) {
+	sl.mu.RLock()
+	defer sl.mu.RUnlock()
+	if sl.cur == nil {
+		return 0, false
+	}
+	return sl.cur.pool.live.Load(), true
+}
+
+// describe is info without the stats, whose percentiles sort the recent latencies: cheap
+// enough to run on every workflow lookup.
+func (sl *slot) describe() PluginInfo {
 	sl.mu.RLock()
 	defer sl.mu.RUnlock()
 	spec := sl.spec
 	info := PluginInfo{
 		Name: sl.name, Kind: spec.Kind, Version: spec.Version, Source: spec.Source, State: sl.state,
 		LastError: sl.lastErr, Capabilities: slices.Clone(spec.Capabilities), AllowedHosts: spec.AllowedHosts,
-		Match: spec.Match, Limits: spec.Limits.withDefaults(), Stats: sl.stats.snapshot(), Exports: []string{},
+		Match: spec.Match, Limits: spec.Limits.withDefaults(), Exports: []string{},
 	}
 	if info.Capabilities == nil {
 		info.Capabilities = []string{}
@@ -595,17 +615,18 @@ func (sl *slot) info() PluginInfo {
 	if v := sl.cur; v != nil {
 		info.Hash, info.LoadedAt, info.Exports = v.hash, v.loadedAt, v.exportList()
 		info.Description, info.Workflow = v.desc.Description, v.desc.Workflow
-		info.Stats.LiveInstances = v.pool.live.Load()
 	}
 	return info
 }
 
 // Plugins lists every plugin, sorted by name.
-func (h *Host) Plugins() []PluginInfo {
+func (h *Host) Plugins() []PluginInfo { return h.plugins((*slot).info) }
+
+func (h *Host) plugins(info func(*slot) PluginInfo) []PluginInfo {
 	h.mu.RLock()
 	out := make([]PluginInfo, 0, len(h.slots))
 	for _, sl := range h.slots {
-		out = append(out, sl.info())
+		out = append(out, info(sl))
 	}
 	h.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

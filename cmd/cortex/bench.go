@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,8 +35,20 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	chunks := fs.Int("chunks", 2000, "chunks to embed in the embedder scenario")
 	pages := fs.Int("pages", 1000, "web pages to ingest per concurrency level (0 skips ingestion)")
 	searchSizes := fs.String("search-chunks", "10000,100000", "chunk counts to measure search at (empty skips)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (driver and in-process server) to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// Each scenario gets a fresh server (unless --addr names one), so the processing one
 	// scenario queues does not run on into the next.
