@@ -437,9 +437,12 @@ func (sl *slot) unload() {
 	sl.state = StateFailed
 	sl.mu.Unlock()
 	if old != nil {
-		old.retire()
+		old.retireWithin(unloadWait)
 	}
 }
+
+// unloadWait bounds how long unloading a plugin waits for its calls to return.
+const unloadWait = 10 * time.Second
 
 // acquire returns the serving version, waiting for the first load to finish, and a
 // release func the caller must call when its call has returned.

@@ -293,7 +293,8 @@ func (v *version) call(ctx context.Context, export string, input []byte) (out []
 
 // callUninterruptible runs a call the deadline cannot stop, in its own goroutine, so the
 // caller still gets its answer (a timeout) on time. The overrunning instance is released,
-// and discarded, only when the guest finally returns.
+// and discarded, only when the guest finally returns; until then the guest counts as in
+// flight, so its version (and the code it is running) is not closed under it.
 func (v *version) callUninterruptible(ctx context.Context, inst *instance, export string, input []byte) ([]byte, string, error) {
 	type result struct {
 		out    []byte
@@ -301,7 +302,9 @@ func (v *version) callUninterruptible(ctx context.Context, inst *instance, expor
 		err    error
 	}
 	done := make(chan result, 1)
+	v.inflight.Add(1) // the caller holds one too, so this cannot race a retire's Wait
 	go func() {
+		defer v.inflight.Done()
 		start := time.Now()
 		inst.stderr.Reset()
 		_, out, err := inst.plugin.CallWithContext(ctx, export, input)
@@ -462,6 +465,23 @@ func (v *version) close() {
 func (v *version) retire() {
 	v.inflight.Wait()
 	v.close()
+}
+
+// retireWithin is retire for shutdown: a call still running after d (an uninterruptible
+// guest that overran) is abandoned with its version left open, since closing the code it
+// runs could crash the process, which is exiting anyway.
+func (v *version) retireWithin(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		v.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		v.close()
+	case <-time.After(d):
+		v.log.Warn("plugin left open at shutdown: a call is still running", "after", d)
+	}
 }
 
 func (v *version) exportList() []string {
