@@ -110,6 +110,15 @@ type Result struct {
 	State json.RawMessage
 }
 
+// NodeError is a node that failed for good: the run stops there.
+type NodeError struct {
+	Node string
+	Err  error
+}
+
+func (e *NodeError) Error() string { return fmt.Sprintf("node %q: %v", e.Node, e.Err) }
+func (e *NodeError) Unwrap() error { return e.Err }
+
 // ErrStepLimit means a graph ran more steps than allowed (it probably loops).
 var ErrStepLimit = errors.New("workflow step limit reached")
 
@@ -341,7 +350,7 @@ func (e *Engine) runNode(ctx context.Context, run *liveRun, plugin string, g *ab
 			return abi.NodeOutput{}, err
 		}
 	}
-	return abi.NodeOutput{}, fmt.Errorf("node %q: %w", node.Name, lastErr)
+	return abi.NodeOutput{}, &NodeError{Node: node.Name, Err: lastErr}
 }
 
 // retryable says whether another attempt of the same node might succeed. A plugin that

@@ -251,10 +251,16 @@ func retryDelay(attempts int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-// shortError keeps an error readable in the item: the wrapping prefixes that name the
-// node and plugin stay, the stack of causes is cut at 500 characters.
+// shortError keeps an error readable in the item, which a person reads: a node that
+// failed with the plugin's own message says "extract: <message>"; anything else keeps
+// its wrapping (the run, at /api/runs/{id}, has every detail). Cut at 500 characters.
 func shortError(err error) string {
 	msg := err.Error()
+	var ne *NodeError
+	var ae *abi.Error
+	if errors.As(err, &ne) && errors.As(ne.Err, &ae) && ae.Message != "" {
+		msg = ne.Node + ": " + ae.Message
+	}
 	if len(msg) > 500 {
 		msg = msg[:500] + "…"
 	}
