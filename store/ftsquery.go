@@ -3,6 +3,8 @@ package store
 import (
 	"strings"
 	"unicode"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // KeywordQuery is a user's search text turned into an FTS5 query. User input is always
@@ -22,29 +24,6 @@ type KeywordQuery struct {
 	// Match is the FTS5 MATCH expression; "" means nothing searchable was typed.
 	Match string
 }
-
-// stopWords are dropped from natural-language queries: they match most chunks, cost the
-// most to intersect and say little about relevance. Besides English function words they
-// hold the words people use to describe their own saved things ("my notes about …",
-// "that article on …"), which otherwise match every title that contains them.
-var stopWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be because
-		been before being below between both but by can could did do does doing down during each few for from
-		further had has have having he her here hers herself him himself his how i if in into is it its itself
-		just me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-		same she should so some such than that the their theirs them themselves then there these they this
-		those through to too under until up very was we were what when where which while who whom why will with
-		would you your yours yourself yourselves tell show find give explain describe
-		note notes article articles page pages document documents saved thing things stuff
-		something anything info information regarding related mention mentions mentioned`) {
-		m[w] = true
-	}
-	return m
-}()
-
-// IsStopWord reports whether w (lower-case) is a stop word.
-func IsStopWord(w string) bool { return stopWords[w] }
 
 // maxQueryTerms caps the terms of one query: a pasted paragraph should not become a
 // hundred-way OR.
@@ -85,7 +64,7 @@ func ParseKeywordQuery(q string) KeywordQuery {
 			continue
 		}
 		seen[w] = true
-		if stopWords[w] {
+		if textutil.IsQueryStopWord(w) {
 			stops = append(stops, w)
 		} else {
 			content = append(content, w)

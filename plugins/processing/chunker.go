@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // span is one chunk of a text, as byte offsets into it.
@@ -114,7 +116,7 @@ func (c *chunker) parse() {
 			lineEnd = lineStart + i
 		}
 		next := lineEnd + 1
-		ls, le := trimSpan(s, lineStart, lineEnd)
+		ls, le := textutil.TrimSpan(s, lineStart, lineEnd)
 		line := s[ls:le]
 		switch {
 		case fence != "":
@@ -146,7 +148,7 @@ func (c *chunker) parse() {
 	}
 	if fence != "" {
 		// An unclosed fence runs to the end of the text, as in Markdown.
-		_, e := trimSpan(s, fenceStart, len(s))
+		_, e := textutil.TrimSpan(s, fenceStart, len(s))
 		c.block(fenceStart, e, true)
 	}
 	flush()

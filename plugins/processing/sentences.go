@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // The splitters below cut a range of the text into smaller pieces for the chunker, each
@@ -24,7 +26,7 @@ func splitLines(s string, start, end int, code bool, emit func(a, b int)) {
 		if nl >= 0 {
 			lineEnd = lineStart + nl
 		}
-		ls, le := trimSpan(s, lineStart, lineEnd)
+		ls, le := textutil.TrimSpan(s, lineStart, lineEnd)
 		next := lineEnd + 1
 		if ls < le {
 			if segStart < 0 {
@@ -38,7 +40,7 @@ func splitLines(s string, start, end int, code bool, emit func(a, b int)) {
 		lineStart = next
 	}
 	if segStart >= 0 {
-		_, e := trimSpan(s, segStart, end)
+		_, e := textutil.TrimSpan(s, segStart, end)
 		emit(segStart, e)
 	}
 }
@@ -217,17 +219,17 @@ func endsSentence(s string, prev, next atom) bool {
 		// An ellipsis, a quoted sentence or a lone '.'.
 		return true
 	}
-	if isDigits(stem) {
+	if textutil.IsDigits(stem) {
 		// "1. Buy milk" at the start of a line is a list marker, not a sentence.
 		return !startsLine(s, prev.start)
 	}
 	if r, n := utf8.DecodeRuneInString(stem); n == len(stem) && unicode.IsUpper(r) && stem != "I" {
 		return false // an initial, as in "J. R. R. Tolkien"
 	}
-	switch abbreviationKind(strings.ToLower(stem)) {
-	case abbrevNever:
+	switch textutil.AbbreviationKind(strings.ToLower(stem)) {
+	case textutil.AbbrevNeverEnds:
 		return false
-	case abbrevMaybe:
+	case textutil.AbbrevMayEnd:
 		return unicode.IsUpper(first)
 	}
 	if strings.Contains(stem, ".") {
@@ -250,57 +252,4 @@ func startsLine(s string, i int) bool {
 		}
 	}
 	return true
-}
-
-const (
-	abbrevNone = iota
-	abbrevNever
-	abbrevMaybe
-)
-
-// abbreviationKind classifies a lower-cased word before a '.': abbrevNever for
-// abbreviations almost always followed by more of the sentence (titles, "e.g."),
-// abbrevMaybe for ones that often end one ("etc.", "Inc."). The lists match the local
-// provider's sentence splitter, so summaries and chunks agree on what a sentence is.
-func abbreviationKind(w string) int {
-	switch w {
-	case "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "capt", "lt",
-		"sgt", "rev", "hon", "fig", "figs", "no", "nos", "vol", "vols", "pp", "ch", "sec",
-		"eq", "ref", "refs", "approx", "vs", "cf", "e.g", "i.e", "eg", "ie", "ca", "op", "ed",
-		"dept", "est", "min", "max", "avg", "incl", "excl", "viz", "resp", "gov", "sen", "rep",
-		"ave", "blvd", "univ":
-		return abbrevNever
-	case "etc", "inc", "ltd", "co", "corp", "al", "jan", "feb", "mar", "apr", "jun", "jul",
-		"aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "a.m", "p.m":
-		return abbrevMaybe
-	}
-	return abbrevNone
-}
-
-func isDigits(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] < '0' || w[i] > '9' {
-			return false
-		}
-	}
-	return w != ""
-}
-
-// trimSpan narrows [start, end) to exclude surrounding white space.
-func trimSpan(s string, start, end int) (int, int) {
-	for start < end {
-		r, size := utf8.DecodeRuneInString(s[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		start += size
-	}
-	for end > start {
-		r, size := utf8.DecodeLastRuneInString(s[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		end -= size
-	}
-	return start, end
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // Query types.
@@ -12,19 +14,6 @@ const (
 	typeSemantic = "semantic"
 	typeQuestion = "question"
 )
-
-// stopWords is the store's list (store/ftsquery.go), copied because a guest cannot import
-// the store (cgo, SQLite). The two must agree: a word the keyword search drops must not
-// make a query look like "a few keywords", nor be marked in a snippet.
-var stopWords = wordSet(`a about above after again against all am an and any are as at be because
-	been before being below between both but by can could did do does doing down during each few for from
-	further had has have having he her here hers herself him himself his how i if in into is it its itself
-	just me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-	same she should so some such than that the their theirs them themselves then there these they this
-	those through to too under until up very was we were what when where which while who whom why will with
-	would you your yours yourself yourselves tell show find give explain describe
-		note notes article articles page pages document documents saved thing things stuff
-		something anything info information regarding related mention mentions mentioned`)
 
 var questionWords = wordSet(`what who when where why how which is are can does do did should could would
 	will was were`)
@@ -105,7 +94,7 @@ func isKeywords(tokens []string) bool {
 		if isIdentifier(t) {
 			continue
 		}
-		if stopWords[strings.ToLower(strings.TrimFunc(t, notWordRune))] {
+		if textutil.IsQueryStopWord(strings.ToLower(strings.TrimFunc(t, notWordRune))) {
 			return false
 		}
 	}
@@ -185,7 +174,7 @@ func queryWords(q string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, w := range splitWords(q) {
-		if !stopWords[w] && !seen[w] {
+		if !textutil.IsQueryStopWord(w) && !seen[w] {
 			seen[w] = true
 			out = append(out, w)
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // Snippet window, in characters (runes) of the text without markup: aim for
@@ -66,7 +68,7 @@ func newMatcher(terms, phrases []string) *matcher {
 			m.phrases = append(m.phrases, words)
 			for _, w := range words {
 				addHead(w)
-				if !stopWords[w] {
+				if !textutil.IsQueryStopWord(w) {
 					addWord(w)
 				}
 			}

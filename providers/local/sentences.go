@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cortexhq/cortex/sdk/textutil"
 )
 
 // Span is the byte range [Start, End) of a piece of a text.
@@ -29,7 +31,7 @@ func (sp Span) Text(s string) string { return s[sp.Start:sp.End] }
 func SplitSentences(text string) []Span {
 	var spans []Span
 	emit := func(start, end int) {
-		if s, e := trimSpan(text, start, end); s < e {
+		if s, e := textutil.TrimSpan(text, start, end); s < e {
 			spans = append(spans, Span{s, e})
 		}
 	}
@@ -132,7 +134,7 @@ func endsSentence(text string, segStart, i int, r rune, end int, quoted bool, fo
 	if word == "" {
 		return true
 	}
-	if isNumber(word) {
+	if textutil.IsDigits(word) {
 		// "1. Buy milk" at the start of a line is a list marker, not a sentence.
 		return strings.TrimSpace(text[segStart:ws]) != ""
 	}
@@ -140,10 +142,10 @@ func endsSentence(text string, segStart, i int, r rune, end int, quoted bool, fo
 		// An initial, as in "J. R. R. Tolkien".
 		return false
 	}
-	switch abbreviationKind(strings.ToLower(word)) {
-	case abbrevNever:
+	switch textutil.AbbreviationKind(strings.ToLower(word)) {
+	case textutil.AbbrevNeverEnds:
 		return false
-	case abbrevMaybe:
+	case textutil.AbbrevMayEnd:
 		return unicode.IsUpper(following)
 	}
 	if strings.Contains(word, ".") {
@@ -151,38 +153,6 @@ func endsSentence(text string, segStart, i int, r rune, end int, quoted bool, fo
 		return unicode.IsUpper(following)
 	}
 	return true
-}
-
-const (
-	abbrevNone = iota
-	abbrevNever
-	abbrevMaybe
-)
-
-// abbreviationKind classifies a lowercased word that precedes a '.': abbrevNever for
-// abbreviations that are almost always followed by more of the sentence (titles, "e.g."),
-// abbrevMaybe for ones that often end a sentence ("etc.", "Inc.").
-func abbreviationKind(w string) int {
-	switch w {
-	case "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "capt", "lt",
-		"sgt", "rev", "hon", "fig", "figs", "no", "nos", "vol", "vols", "pp", "ch", "sec",
-		"eq", "ref", "refs", "approx", "vs", "cf", "e.g", "i.e", "eg", "ie", "ca", "op", "ed",
-		"dept", "est", "min", "max", "avg", "incl", "excl":
-		return abbrevNever
-	case "etc", "inc", "ltd", "co", "corp", "al", "jan", "feb", "mar", "apr", "jun", "jul",
-		"aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "a.m", "p.m":
-		return abbrevMaybe
-	}
-	return abbrevNone
-}
-
-func isNumber(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] < '0' || w[i] > '9' {
-			return false
-		}
-	}
-	return w != ""
 }
 
 // startsListItem reports whether s (the start of a line) opens a list item or a
@@ -222,23 +192,4 @@ func isTitleLine(text string, segStart, nl, nextLine int) bool {
 	}
 	next, _ := utf8.DecodeRuneInString(text[nextLine:])
 	return unicode.IsUpper(next)
-}
-
-// trimSpan narrows [start, end) to exclude leading and trailing white space.
-func trimSpan(text string, start, end int) (int, int) {
-	for start < end {
-		r, size := utf8.DecodeRuneInString(text[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		start += size
-	}
-	for end > start {
-		r, size := utf8.DecodeLastRuneInString(text[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		end -= size
-	}
-	return start, end
 }
