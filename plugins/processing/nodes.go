@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -98,29 +97,6 @@ func (w *workflow) step(fn func(*runState) (string, error)) func(abi.NodeInput, 
 			return "", permanent(abi.ErrInvalid, "the state has no item_id")
 		}
 		return fn(st)
-	}
-}
-
-// node adapts a step to the node ABI with the state as raw JSON (the native tests' way
-// in): decode the state, run, encode the state.
-func (w *workflow) node(fn func(*runState) (string, error)) func(abi.NodeInput) (abi.NodeOutput, error) {
-	run := w.step(fn)
-	return func(in abi.NodeInput) (abi.NodeOutput, error) {
-		var st runState
-		if len(in.State) > 0 {
-			if err := json.Unmarshal(in.State, &st); err != nil {
-				return abi.NodeOutput{}, permanent(abi.ErrInvalid, "decode state: %v", err)
-			}
-		}
-		next, err := run(in, &st)
-		if err != nil {
-			return abi.NodeOutput{}, err
-		}
-		raw, err := json.Marshal(st)
-		if err != nil {
-			return abi.NodeOutput{}, fmt.Errorf("encode state: %w", err)
-		}
-		return abi.NodeOutput{State: raw, Next: next}, nil
 	}
 }
 

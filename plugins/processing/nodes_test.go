@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cortexhq/cortex/sdk/abi"
+	"github.com/cortexhq/cortex/sdk/harness"
 )
 
 // fakeHost is hostAPI in memory, with knobs for the failures the nodes must handle.
@@ -114,7 +115,7 @@ func run(t *testing.T, h *fakeHost, step func(*workflow) func(*runState) (string
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := w.node(step(w))(abi.NodeInput{RunID: "run_1", Node: "n", Attempt: 1, State: raw})
+	out, err := harness.RunNode(w.step(step(w)), abi.NodeInput{RunID: "run_1", Node: "n", Attempt: 1, State: raw})
 	var st runState
 	if err == nil {
 		if err := json.Unmarshal(out.State, &st); err != nil {
@@ -148,7 +149,7 @@ func wantCode(t *testing.T, err error, code, msg string) {
 func TestNodeState(t *testing.T) {
 	w := &workflow{h: newFakeHost()}
 	for _, state := range []string{`{}`, `{"item_id": ""}`, `not json`} {
-		_, err := w.node(w.fetch)(abi.NodeInput{State: json.RawMessage(state)})
+		_, err := harness.RunNode(w.step(w.fetch), abi.NodeInput{State: json.RawMessage(state)})
 		wantCode(t, err, abi.ErrInvalid, "")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cortexhq/cortex/sdk/abi"
+	"github.com/cortexhq/cortex/sdk/harness"
 )
 
 // fakeHost is hostAPI in memory: canned hit lists and chunk texts, knobs for failures,
@@ -99,7 +100,7 @@ func run(t *testing.T, h hostAPI, input string) (searchState, []string, error) {
 			t.Fatalf("node %q is not in the graph", next)
 		}
 		ran = append(ran, next)
-		out, err := w.node(steps[next])(abi.NodeInput{RunID: "run_test", Node: next, Attempt: 1, State: state})
+		out, err := harness.RunNode(w.step(steps[next]), abi.NodeInput{RunID: "run_test", Node: next, Attempt: 1, State: state})
 		if err != nil {
 			return searchState{}, ran, err
 		}
@@ -269,8 +270,8 @@ func TestBadRequest(t *testing.T) {
 		`{"query":"x","tuning":{"rrf_k":-1}}`:                  "tuning rrf_k = -1",
 		`{"query":"x","tuning":{"vector_weight":-0.5}}`:        "tuning vector_weight = -0.5",
 		`{"query":"x","tuning":{"candidates":-5}}`:             "tuning candidates = -5",
-		`{"query":"x","limit":"ten"}`:                          "decode search state",
-		`{"query":"x","filters":{"tags":"not-a-list"},"x":1}`:  "decode search state",
+		`{"query":"x","limit":"ten"}`:                          "decode node state",
+		`{"query":"x","filters":{"tags":"not-a-list"},"x":1}`:  "decode node state",
 		`{"query":"x","mode":"HYBRID","tuning":{"rrf_k":1e9}}`: "",
 	} {
 		_, _, err := run(t, newFakeHost(), input)

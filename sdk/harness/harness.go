@@ -346,3 +346,39 @@ func (s *ScriptedChat) Chat(ctx context.Context, req providers.ChatRequest, onTo
 	}
 	return providers.ChatResponse{Content: answer, Model: "scripted"}, nil
 }
+
+// RunNode runs a workflow node's step natively the way sdk.HandleNode runs it in the
+// sandbox: in.State decoded into S (an empty state is S's zero value), the step, the state
+// encoded again. It lets a plugin's unit tests drive its nodes with a fake host, no Wasm
+// build needed. An undecodable state is an abi.ErrInvalid error, as the host would see it.
+func RunNode[S any](step func(in abi.NodeInput, state *S) (next string, err error), in abi.NodeInput) (abi.NodeOutput, error) {
+	var st S
+	if len(in.State) > 0 {
+		if err := json.Unmarshal(in.State, &st); err != nil {
+			return abi.NodeOutput{}, &invalidState{msg: "decode node state: " + err.Error()}
+		}
+	}
+	next, err := step(abi.NodeInput{RunID: in.RunID, Node: in.Node, Attempt: in.Attempt}, &st)
+	if err != nil {
+		return abi.NodeOutput{}, err
+	}
+	raw, err := json.Marshal(&st)
+	if err != nil {
+		return abi.NodeOutput{}, fmt.Errorf("encode node state: %w", err)
+	}
+	return abi.NodeOutput{State: raw, Next: next}, nil
+}
+
+// invalidState reads as its message alone and gives errors.As an abi.ErrInvalid, the way a
+// plugin's own coded errors do.
+type invalidState struct{ msg string }
+
+func (e *invalidState) Error() string { return e.msg }
+
+func (e *invalidState) As(target any) bool {
+	if t, ok := target.(**abi.Error); ok {
+		*t = &abi.Error{Code: abi.ErrInvalid, Message: e.msg}
+		return true
+	}
+	return false
+}
