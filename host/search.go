@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,20 +89,9 @@ func (h *Host) fnSearchKeyword(ctx context.Context, _ *callInfo, req []byte) (an
 	}
 	out := abi.SearchOutput{Hits: toHits(hits), Terms: q.Terms}
 	for _, p := range q.Phrases {
-		out.Phrases = append(out.Phrases, joinWords(p))
+		out.Phrases = append(out.Phrases, strings.Join(p, " "))
 	}
 	return out, nil
-}
-
-func joinWords(ws []string) string {
-	out := ""
-	for i, w := range ws {
-		if i > 0 {
-			out += " "
-		}
-		out += w
-	}
-	return out
 }
 
 func (h *Host) fnSearchVector(ctx context.Context, _ *callInfo, req []byte) (any, error) {

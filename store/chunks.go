@@ -133,10 +133,19 @@ func encodeVector(dst []byte, v []float32) {
 
 // Chunks lists an item's chunks in order.
 func (db *DB) Chunks(ctx context.Context, itemID string) ([]Chunk, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, item_id, ordinal, text, heading, start_offset,
-		end_offset, token_count FROM chunks WHERE item_id = ? ORDER BY ordinal`, itemID)
+	out, err := db.queryChunks(ctx, "WHERE item_id = ? ORDER BY ordinal", itemID)
 	if err != nil {
 		return nil, fmt.Errorf("list chunks of %q: %w", itemID, err)
+	}
+	return out, nil
+}
+
+// queryChunks reads the chunks that where (a WHERE clause and what follows) selects.
+func (db *DB) queryChunks(ctx context.Context, where string, args ...any) ([]Chunk, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, item_id, ordinal, text, heading, start_offset,
+		end_offset, token_count FROM chunks `+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Chunk{}

@@ -163,21 +163,11 @@ func (db *DB) ChunksByID(ctx context.Context, ids []int64) ([]Chunk, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, item_id, ordinal, text, heading, start_offset, end_offset, token_count
-		FROM chunks WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	out, err := db.queryChunks(ctx, "WHERE id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("chunks by id: %w", err)
 	}
-	defer rows.Close()
-	out := []Chunk{}
-	for rows.Next() {
-		var c Chunk
-		if err := rows.Scan(&c.ID, &c.ItemID, &c.Ordinal, &c.Text, &c.Heading, &c.StartOffset, &c.EndOffset, &c.TokenCount); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FilterItems returns the IDs of items that pass f (nil when f filters nothing).
