@@ -58,7 +58,7 @@ func newHost(t testing.TB, manifest string, files map[string]string) (*host.Host
 	return newHostWithStore(t, storetest.MustOpen(t), manifest, files)
 }
 
-func newHostWithStore(t testing.TB, db *store.DB, manifest string, files map[string]string) (*host.Host, string) {
+func newHostWithStore(t testing.TB, db *store.DB, manifest string, files map[string]string, tweaks ...func(*host.Options)) (*host.Host, string) {
 	t.Helper()
 	dir := t.TempDir()
 	pluginsDir := filepath.Join(dir, "plugins")
@@ -69,7 +69,7 @@ func newHostWithStore(t testing.TB, db *store.DB, manifest string, files map[str
 	if manifest != "" {
 		os.WriteFile(filepath.Join(pluginsDir, "plugins.toml"), []byte(manifest), 0o644)
 	}
-	h, err := host.New(context.Background(), host.Options{
+	opts := host.Options{
 		PluginsDir: pluginsDir,
 		CacheDir:   filepath.Join(os.TempDir(), "cortex-host-test-cache"),
 		Services: host.Services{
@@ -78,7 +78,11 @@ func newHostWithStore(t testing.TB, db *store.DB, manifest string, files map[str
 			Settings: func() map[string]string { return map[string]string{"chunk_size": "500"} },
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	h, err := host.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,18 +580,8 @@ func TestUninterruptibleCallTimesOutOnTime(t *testing.T) {
 // Idle instances are closed after the TTL, so a burst of work does not pin its memory for
 // the rest of the day; the next call starts a fresh one.
 func TestIdleInstancesAreClosed(t *testing.T) {
-	dir := t.TempDir()
-	copyFile(t, wasm.faulty, filepath.Join(dir, "faulty.wasm"))
-	os.WriteFile(filepath.Join(dir, "plugins.toml"), []byte(faultyManifest), 0o644)
-	h, err := host.New(context.Background(), host.Options{
-		PluginsDir: dir, CacheDir: filepath.Join(os.TempDir(), "cortex-host-test-cache"),
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		IdleInstanceTTL: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(context.Background()) })
+	h, _ := newHostWithStore(t, storetest.MustOpen(t), faultyManifest, map[string]string{"faulty.wasm": wasm.faulty},
+		func(o *host.Options) { o.IdleInstanceTTL = time.Second })
 	live := func() int64 {
 		info, _ := h.Plugin("faulty")
 		return info.Stats.LiveInstances
