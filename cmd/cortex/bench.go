@@ -56,7 +56,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *addr != "" {
 			return fn(nil, "http://"+*addr)
 		}
-		app, url, stop, err := startBenchServer(ctx, nil)
+		app, url, stop, err := startThrowawayServer(ctx, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -133,17 +133,26 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// startBenchServer runs a server in-process on a throw-away data directory. seed, when
-// set, runs before the server (and its processing queue) starts.
-func startBenchServer(ctx context.Context, seed func(app *App) error) (*App, string, func(), error) {
-	dir, err := os.MkdirTemp("", "cortex-bench-")
+// startThrowawayServer runs a server in-process on a throw-away data directory, for the
+// bench and eval commands. configure, when set, adjusts the default configuration; seed,
+// when set, runs before the server (and its processing queue) starts. stop shuts the
+// server down and removes the directory.
+func startThrowawayServer(ctx context.Context, configure func(*config.Config), seed func(app *App) error) (app *App, url string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "cortex-")
 	if err != nil {
 		return nil, "", nil, err
 	}
 	cfg := config.Default()
 	cfg.DataDir, cfg.Port = dir, 0
+	if configure != nil {
+		configure(&cfg)
+	}
 	cfg.ApplyDerived()
-	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := cfg.Validate(); err != nil {
+		os.RemoveAll(dir)
+		return nil, "", nil, err
+	}
+	app, err = NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, "", nil, err
@@ -162,7 +171,7 @@ func startBenchServer(ctx context.Context, seed func(app *App) error) (*App, str
 		defer close(served)
 		app.Serve(sctx, func(a string) { ready <- a })
 	}()
-	stop := func() {
+	stop = func() {
 		cancel()
 		<-served
 		app.Close()

@@ -29,7 +29,7 @@ func benchSearch(ctx context.Context, n int, stdout io.Writer) error {
 	// Seeded before the server (and its queue) starts, with their jobs marked done, so
 	// processing does not redo the items while search is measured.
 	var seeded time.Duration
-	app, base, stop, err := startBenchServer(ctx, func(app *App) error {
+	app, base, stop, err := startThrowawayServer(ctx, nil, func(app *App) error {
 		start := time.Now()
 		err := seedChunks(ctx, app.db, n)
 		seeded = time.Since(start)

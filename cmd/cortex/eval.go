@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"os"
@@ -81,37 +80,15 @@ func evalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New("no query has a relevance judgement")
 	}
 
-	dir, err := os.MkdirTemp("", "cortex-eval-")
+	app, base, stop, err := startThrowawayServer(ctx, func(cfg *config.Config) {
+		if *provider != "" {
+			cfg.Provider = *provider
+		}
+	}, nil)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	cfg := config.Default()
-	cfg.DataDir, cfg.Port = dir, 0
-	if *provider != "" {
-		cfg.Provider = *provider
-	}
-	cfg.ApplyDerived()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	app, err := NewApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return err
-	}
-	ready := make(chan string, 1)
-	served := make(chan struct{})
-	sctx, cancel := context.WithCancel(ctx)
-	go func() {
-		defer close(served)
-		app.Serve(sctx, func(a string) { ready <- a })
-	}()
-	defer func() {
-		cancel()
-		<-served
-		app.Close()
-	}()
-	base := "http://" + <-ready
+	defer stop()
 	if err := app.host.WaitReady(ctx); err != nil {
 		return err
 	}
