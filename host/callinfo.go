@@ -34,10 +34,10 @@ type callInfo struct {
 	depth  int // 1 for a direct call, +1 per invoke
 	events EventSink
 	run    RunInfo
-	// effects counts the journalled calls made so far; diverged is set once one differs
-	// from what the journal holds.
-	effects  int
-	diverged bool
+	// effects counts the journalled calls made so far; replayOver is set once one is not
+	// in the journal as made.
+	effects    int
+	replayOver bool
 }
 
 // WithEvents returns a context whose plugin calls send their events to sink.

@@ -54,10 +54,12 @@ func requestHash(function string, req []byte) string {
 
 // replay returns the answer recorded for this call by an earlier run of the same node
 // attempt, if it asked the same thing. Once a call differs, the attempt has taken another
-// path and nothing after it is replayed.
+// path and nothing after it is replayed. A missing one ends the replay too: the earlier run
+// stopped there (or that call failed, and redoing what follows is what happens without a
+// journal), and a first run then pays one lookup per node attempt, not one per call.
 func (h *Host) replay(ctx context.Context, ci *callInfo, key store.EffectKey, function string, req []byte) ([]byte, bool) {
 	j, ok := h.services.Store.(EffectJournal)
-	if !ok || ci.diverged {
+	if !ok || ci.replayOver {
 		return nil, false
 	}
 	e, found, err := j.Effect(ctx, key)
@@ -65,11 +67,8 @@ func (h *Host) replay(ctx context.Context, ci *callInfo, key store.EffectKey, fu
 		h.log.Warn("read effect journal", "run", key.RunID, "node", key.Node, "err", err)
 		return nil, false
 	}
-	if !found {
-		return nil, false
-	}
-	if e.Function != function || e.RequestHash != requestHash(function, req) {
-		ci.diverged = true
+	if !found || e.Function != function || e.RequestHash != requestHash(function, req) {
+		ci.replayOver = true
 		return nil, false
 	}
 	return e.Result, true
