@@ -37,4 +37,8 @@
 // -buildmode=c-shared). Handle and Describe recover panics into errors and yield to the Go
 // scheduler before returning: a standard-Go wasip1 guest whose exports return without
 // yielding stops finishing garbage collections and grows until it crashes.
+//
+// An export's error reaches the host with a code when it is (or wraps) an *abi.Error;
+// abi.Errorf makes one that reads as its message alone. A workflow node that fails with
+// invalid, not_found or denied is not retried; unavailable makes the run wait and retry.
 package sdk

@@ -94,7 +94,7 @@ type workflow struct{ h hostAPI }
 func (w *workflow) step(fn func(*runState) (string, error)) func(abi.NodeInput, *runState) (string, error) {
 	return func(_ abi.NodeInput, st *runState) (string, error) {
 		if st.ItemID == "" {
-			return "", permanent(abi.ErrInvalid, "the state has no item_id")
+			return "", abi.Errorf(abi.ErrInvalid, "the state has no item_id")
 		}
 		return fn(st)
 	}
@@ -111,18 +111,18 @@ func (w *workflow) fetch(st *runState) (string, error) {
 		return "", nil
 	}
 	if strings.TrimSpace(it.URL) == "" {
-		return "", permanent(abi.ErrInvalid, "nothing to process: the item has no content and no URL")
+		return "", abi.Errorf(abi.ErrInvalid, "nothing to process: the item has no content and no URL")
 	}
 	out, err := w.h.FetchItem(st.ItemID)
 	if hasCode(err, abi.ErrDenied) {
-		return "", permanent(abi.ErrDenied, "no content to process and fetching URLs is turned off")
+		return "", abi.Errorf(abi.ErrDenied, "no content to process and fetching URLs is turned off")
 	}
 	if err != nil {
 		// The host's message names the URL and what went wrong with it.
 		return "", wrap(err, "download the page")
 	}
 	if out.Bytes == 0 {
-		return "", permanent(abi.ErrInvalid, "fetch %s: the page is empty", it.URL)
+		return "", abi.Errorf(abi.ErrInvalid, "fetch %s: the page is empty", it.URL)
 	}
 	st.Fetched = true
 	w.h.Progress("fetch", progressFetch, fmt.Sprintf("fetched %s (%d bytes)", it.URL, out.Bytes))
@@ -141,14 +141,14 @@ func (w *workflow) extract(st *runState) (string, error) {
 		if it.URL != "" {
 			what += fmt.Sprintf(", URL %s", it.URL)
 		}
-		return "", permanent(abi.ErrNotFound, "no extractor handles this item (%s): %s", what, message(err))
+		return "", abi.Errorf(abi.ErrNotFound, "no extractor handles this item (%s): %s", what, message(err))
 	}
 	if err != nil {
 		return "", wrap(err, "extract text")
 	}
 	out := res.Output
 	if strings.TrimSpace(out.Text) == "" {
-		return "", permanent(abi.ErrInvalid, "nothing to index: the extractor found no text (%s)", res.Extractor)
+		return "", abi.Errorf(abi.ErrInvalid, "nothing to index: the extractor found no text (%s)", res.Extractor)
 	}
 	// Every field is written, empty or not, so a re-run on new content leaves nothing of
 	// the old extraction behind. The title is the exception: the user's own wins.
@@ -298,7 +298,7 @@ func (w *workflow) text(id string) (string, error) {
 		return "", err
 	}
 	if strings.TrimSpace(it.Text) == "" {
-		return "", permanent(abi.ErrInvalid, "nothing to index: item %s has no extracted text", id)
+		return "", abi.Errorf(abi.ErrInvalid, "nothing to index: item %s has no extracted text", id)
 	}
 	return it.Text, nil
 }
@@ -391,35 +391,12 @@ func textHash(s string) string {
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 
-// nodeError is a node's own failure with an ABI error code, so the host (and the engine
-// deciding whether a retry can help) sees the code. Codes invalid, not_found and denied
-// are permanent; unavailable means wait and retry.
-type nodeError struct {
-	code, msg string
-}
-
-func (e *nodeError) Error() string { return e.msg }
-
-// As lets errors.As find the code as an *abi.Error, the form sdk.Handle sends it in,
-// without the code repeated in the message.
-func (e *nodeError) As(target any) bool {
-	if t, ok := target.(**abi.Error); ok {
-		*t = &abi.Error{Code: e.code, Message: e.msg}
-		return true
-	}
-	return false
-}
-
-func permanent(code, format string, args ...any) error {
-	return &nodeError{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
 // wrap adds context to a host function's error and keeps its code.
 func wrap(err error, format string, args ...any) error {
 	ctx := fmt.Sprintf(format, args...)
 	var ae *abi.Error
 	if errors.As(err, &ae) {
-		return &nodeError{code: ae.Code, msg: ctx + ": " + ae.Message}
+		return abi.Errorf(ae.Code, "%s: %s", ctx, ae.Message)
 	}
 	return fmt.Errorf("%s: %w", ctx, err)
 }

@@ -143,16 +143,16 @@ func (st *searchState) normalise() error {
 	switch st.Mode {
 	case "", modeKeyword, modeVector, modeHybrid:
 	default:
-		return permanent(abi.ErrInvalid, "search mode %q: want keyword, vector, hybrid or none", st.Mode)
+		return abi.Errorf(abi.ErrInvalid, "search mode %q: want keyword, vector, hybrid or none", st.Mode)
 	}
 	if t := st.Tuning; t != nil {
 		for name, v := range map[string]*float64{"rrf_k": t.RRFK, "keyword_weight": t.KeywordWeight, "vector_weight": t.VectorWeight} {
 			if v != nil && !validSetting(*v) {
-				return permanent(abi.ErrInvalid, "tuning %s = %v: want a finite number ≥ 0", name, *v)
+				return abi.Errorf(abi.ErrInvalid, "tuning %s = %v: want a finite number ≥ 0", name, *v)
 			}
 		}
 		if t.Candidates < 0 {
-			return permanent(abi.ErrInvalid, "tuning candidates = %d: want ≥ 0", t.Candidates)
+			return abi.Errorf(abi.ErrInvalid, "tuning candidates = %d: want ≥ 0", t.Candidates)
 		}
 	}
 	return nil
@@ -262,7 +262,7 @@ func bothFailed(kwErr, vecErr error) error {
 			code = ae.Code
 		}
 	}
-	return permanent(code, "search failed: keyword search: %s; vector search: %s", message(kwErr), message(vecErr))
+	return abi.Errorf(code, "search failed: keyword search: %s; vector search: %s", message(kwErr), message(vecErr))
 }
 
 func refs(hits []abi.ChunkHit, limit int) []hitRef {
@@ -378,28 +378,6 @@ func (w *workflow) snippet(st *searchState) (string, error) {
 		st.Results[i].Snippet = snippet(c.Text, m)
 	}
 	return abi.End, nil
-}
-
-// nodeError is a node's own failure with an ABI error code, so the host (and the engine)
-// sees the code.
-type nodeError struct {
-	code, msg string
-}
-
-func (e *nodeError) Error() string { return e.msg }
-
-// As lets errors.As find the code as an *abi.Error, the form sdk.Handle sends it in,
-// without the code repeated in the message.
-func (e *nodeError) As(target any) bool {
-	if t, ok := target.(**abi.Error); ok {
-		*t = &abi.Error{Code: e.code, Message: e.msg}
-		return true
-	}
-	return false
-}
-
-func permanent(code, format string, args ...any) error {
-	return &nodeError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 func message(err error) string {

@@ -14,7 +14,10 @@
 // ABI (an unreadable offset, for example).
 package abi
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Version is the ABI version. A plugin's Description states the version it was built
 // against; the host refuses plugins built for a version it does not speak.
@@ -140,6 +143,26 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns a plugin's own failure with an error code, so the host (and the workflow
+// engine deciding whether a retry can help) sees the code: invalid, not_found and denied
+// are permanent, unavailable means wait and retry. It reads as its message alone, and
+// errors.As finds it as an *Error, the form the SDK sends it to the host in.
+func Errorf(code, format string, args ...any) error {
+	return &codedError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+type codedError struct{ code, msg string }
+
+func (e *codedError) Error() string { return e.msg }
+
+func (e *codedError) As(target any) bool {
+	if t, ok := target.(**Error); ok {
+		*t = &Error{Code: e.code, Message: e.msg}
+		return true
+	}
+	return false
+}
 
 // Error codes a host function may answer with.
 const (

@@ -355,7 +355,7 @@ func RunNode[S any](step func(in abi.NodeInput, state *S) (next string, err erro
 	var st S
 	if len(in.State) > 0 {
 		if err := json.Unmarshal(in.State, &st); err != nil {
-			return abi.NodeOutput{}, &invalidState{msg: "decode node state: " + err.Error()}
+			return abi.NodeOutput{}, abi.Errorf(abi.ErrInvalid, "decode node state: %v", err)
 		}
 	}
 	next, err := step(abi.NodeInput{RunID: in.RunID, Node: in.Node, Attempt: in.Attempt}, &st)
@@ -367,18 +367,4 @@ func RunNode[S any](step func(in abi.NodeInput, state *S) (next string, err erro
 		return abi.NodeOutput{}, fmt.Errorf("encode node state: %w", err)
 	}
 	return abi.NodeOutput{State: raw, Next: next}, nil
-}
-
-// invalidState reads as its message alone and gives errors.As an abi.ErrInvalid, the way a
-// plugin's own coded errors do.
-type invalidState struct{ msg string }
-
-func (e *invalidState) Error() string { return e.msg }
-
-func (e *invalidState) As(target any) bool {
-	if t, ok := target.(**abi.Error); ok {
-		*t = &abi.Error{Code: abi.ErrInvalid, Message: e.msg}
-		return true
-	}
-	return false
 }
